@@ -1,0 +1,34 @@
+"""Database access: engine and sessions (:mod:`.engine`) and the ORM tables (:mod:`.models`)."""
+
+from .engine import Database, check_schema, current_revision, head_revision, is_sqlite, upgrade
+from .models import (
+    Article,
+    Base,
+    Feed,
+    NewsletterSend,
+    Run,
+    Story,
+    StoryArticle,
+    StoryRelation,
+    StoryTopic,
+    Topic,
+)
+
+__all__ = [
+    "Article",
+    "Base",
+    "Database",
+    "Feed",
+    "NewsletterSend",
+    "Run",
+    "Story",
+    "StoryArticle",
+    "StoryRelation",
+    "StoryTopic",
+    "Topic",
+    "check_schema",
+    "current_revision",
+    "head_revision",
+    "is_sqlite",
+    "upgrade",
+]

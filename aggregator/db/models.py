@@ -1,0 +1,221 @@
+"""ORM tables. Times are stored as naive UTC and come back as aware UTC (see :class:`UTCDateTime`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+URL_LEN = 2048
+
+# Stable constraint names, so migrations can refer to them on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database (portable across SQLite and PostgreSQL)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQL on SQLite
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LEN), unique=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    site_url: Mapped[str | None] = mapped_column(String(URL_LEN))
+    # Where the feed came from: "config" feeds follow config.toml; "cli" and "opml" feeds are kept.
+    origin: Mapped[str] = mapped_column(String(16), default="cli")
+    # For "config" feeds: the URL as written in config.toml (the stored URL may move after redirects).
+    config_url: Mapped[str | None] = mapped_column(String(URL_LEN), index=True)
+    # None: use [fulltext].default; otherwise "auto", "always" or "never".
+    fulltext: Mapped[str | None] = mapped_column(String(8))
+    # "active" (polled), "gone" (410: kept, not polled), "removed" (dropped from config.toml: kept, not polled).
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    added_at: Mapped[datetime]
+    # HTTP validators exactly as received, and a hash of the last body, for change detection.
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    # Schedule and health.
+    next_fetch_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_fetched_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_errors: Mapped[int] = mapped_column(default=0)
+    last_status_code: Mapped[int | None]
+    # A permanent redirect target seen on consecutive fetches; the URL moves after enough confirmations.
+    redirect_url: Mapped[str | None] = mapped_column(String(URL_LEN))
+    redirect_count: Mapped[int] = mapped_column(default=0)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "guid", name="uq_articles_feed_guid"),
+        Index("ix_articles_published", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(URL_LEN))
+    url: Mapped[str | None] = mapped_column(String(URL_LEN))
+    canonical_url: Mapped[str | None] = mapped_column(String(URL_LEN), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")  # as published (HTML): sanitised at output time
+    content: Mapped[str] = mapped_column(Text, default="")  # as published (HTML): sanitised at output time
+    author: Mapped[str | None] = mapped_column(String(500))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(16))
+    image_url: Mapped[str | None] = mapped_column(String(URL_LEN))
+    published_at: Mapped[datetime]
+    updated_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime]
+    # Hash of the entry's fields: an edit by the publisher changes it and updates the row.
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+    # Content fingerprint for near-duplicate detection (format owned by aggregator.dedupe).
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    duplicate_reason: Mapped[str | None] = mapped_column(String(16))  # "url" or "text"
+    # Full-text extraction: status None (not decided), "pending", "done", "failed", "skipped".
+    extracted_text: Mapped[str | None] = mapped_column(Text)
+    extract_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    extract_attempts: Mapped[int] = mapped_column(default=0)
+    extract_error: Mapped[str | None] = mapped_column(Text)
+    extract_after: Mapped[datetime | None]
+    # Set when the story engine has processed the article; None means still to do.
+    clustered_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # stable: the story's URL is built from it
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    first_published_at: Mapped[datetime] = mapped_column(index=True)
+    last_published_at: Mapped[datetime] = mapped_column(index=True)
+    article_count: Mapped[int] = mapped_column(default=0)
+    source_count: Mapped[int] = mapped_column(default=0)
+    # The story engine's own representation (term weights, ...), so its index can be rebuilt from the db.
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class StoryArticle(Base):
+    __tablename__ = "story_articles"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime]
+    similarity: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class StoryRelation(Base):
+    """"More on this story": ranked related stories."""
+
+    __tablename__ = "story_relations"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    related_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # normalised: "ai", "us", ...
+    label: Mapped[str] = mapped_column(String(200))  # display form: "Artificial intelligence"
+    kind: Mapped[str | None] = mapped_column(String(16))  # person, organisation, place, subject
+
+
+class StoryTopic(Base):
+    """"Explore more on these topics": ranked topic labels of a story."""
+
+    __tablename__ = "story_topics"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+
+
+class NewsletterSend(Base):
+    """The send ledger: one row per digest period."""
+
+    __tablename__ = "newsletter_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16), default="built")  # built, sent, failed, empty
+    message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    story_count: Mapped[int] = mapped_column(default=0)
+    message: Mapped[bytes | None] = mapped_column(LargeBinary)  # the exact bytes, so a retry resends the same
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Run(Base):
+    """One run of one pipeline step, for `aggregator status`."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step: Mapped[str] = mapped_column(String(32), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="running")  # running, ok, partial, error
+    detail: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,74 @@
+"""The family of errors aggregator raises on purpose.
+
+Every error a user can act on derives from :class:`AggregatorError`; the CLI prints its message
+and exits non-zero without a traceback. Programming errors are not wrapped and propagate.
+"""
+
+from __future__ import annotations
+
+
+class AggregatorError(Exception):
+    """Base class of every error with a message meant for the user."""
+
+
+class ConfigError(AggregatorError, ValueError):
+    """The configuration file is missing, unreadable or has a bad value."""
+
+    def __init__(self, path: str, key: str | None, message: str) -> None:
+        self.path = path
+        self.key = key
+        where = f"{path}: {key}" if key else path
+        super().__init__(f"{where}: {message}")
+
+
+class DatabaseError(AggregatorError):
+    """The database cannot be used as it is."""
+
+
+class SchemaOutdatedError(DatabaseError):
+    """The database schema is older (or newer) than this version of aggregator."""
+
+
+class LockedError(AggregatorError):
+    """Another aggregator process holds the run lock."""
+
+
+class FeedError(AggregatorError):
+    """Something went wrong with one feed; carries the feed URL."""
+
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        self.reason = message
+        super().__init__(f"{url}: {message}")
+
+
+class FeedNotFoundError(FeedError, LookupError):
+    """No feed with this URL is stored."""
+
+
+class FeedExistsError(FeedError):
+    """A feed with this URL is already stored."""
+
+
+class InvalidFeedURLError(FeedError, ValueError):
+    """The URL cannot be a feed URL (not http/https, no host, ...)."""
+
+
+class FetchError(FeedError):
+    """The HTTP request for a feed or page failed."""
+
+
+class ParseError(FeedError):
+    """The body fetched is not a feed we can read."""
+
+
+class OPMLError(AggregatorError, ValueError):
+    """An OPML file cannot be read."""
+
+
+class ExtractError(AggregatorError):
+    """Full-text extraction of an article page failed."""
+
+
+class NewsletterError(AggregatorError):
+    """The newsletter could not be built or delivered."""

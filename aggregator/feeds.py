@@ -1,0 +1,134 @@
+"""Feed management: add, remove, list, and keep the database in step with config.toml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .config import FeedConfig, check_http_url
+from .db.models import Article, Feed
+from .errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
+
+FULLTEXT_MODES = ("auto", "always", "never")
+
+
+def validate_feed_url(url: str) -> str:
+    url = url.strip()
+    problem = check_http_url(url)
+    if problem:
+        raise InvalidFeedURLError(url, f"not a feed URL: {problem}")
+    return url
+
+
+def get_feed(session: Session, url: str) -> Feed:
+    feed = session.scalar(select(Feed).where(Feed.url == url))
+    if feed is None:
+        raise FeedNotFoundError(url, "no such feed (see `aggregator feeds list`)")
+    return feed
+
+
+def add_feed(
+    session: Session,
+    url: str,
+    *,
+    now: datetime,
+    title: str = "",
+    fulltext: str | None = None,
+    origin: str = "cli",
+) -> Feed:
+    url = validate_feed_url(url)
+    if fulltext is not None and fulltext not in FULLTEXT_MODES:
+        raise ValueError(f"fulltext must be one of {FULLTEXT_MODES}")
+    if session.scalar(select(Feed.id).where(Feed.url == url)) is not None:
+        raise FeedExistsError(url, "this feed is already stored")
+    feed = Feed(url=url, title=title, fulltext=fulltext, origin=origin, status="active", added_at=now)
+    session.add(feed)
+    session.flush()
+    return feed
+
+
+def remove_feed(session: Session, url: str) -> int:
+    """Delete a feed and its articles; returns the number of articles deleted."""
+    feed = get_feed(session, url)
+    count = session.scalar(select(func.count()).select_from(Article).where(Article.feed_id == feed.id)) or 0
+    session.delete(feed)
+    session.flush()
+    return count
+
+
+def list_feeds(session: Session) -> list[Feed]:
+    return list(session.scalars(select(Feed).order_by(Feed.title, Feed.url)))
+
+
+@dataclass
+class SyncResult:
+    added: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def sync_config_feeds(session: Session, feeds: Iterable[FeedConfig], *, now: datetime) -> SyncResult:
+    """Make the stored "config" feeds match config.toml; feeds added from the CLI or OPML are left alone.
+
+    A feed dropped from the config is marked "removed" (kept with its articles, no longer polled), so that
+    editing the config never deletes stored news.
+    """
+    result = SyncResult()
+    wanted = {f.url: f for f in feeds}
+    stored = list(session.scalars(select(Feed)))
+    by_config_url = {f.config_url: f for f in stored if f.config_url}
+    by_url = {f.url: f for f in stored}
+    for url, cfg in wanted.items():
+        feed = by_config_url.get(url) or by_url.get(url)
+        if feed is None:
+            feed = add_feed(session, url, now=now, title=cfg.title, fulltext=cfg.fulltext, origin="config")
+            feed.config_url = url
+            result.added.append(url)
+            continue
+        feed.origin, feed.config_url = "config", url
+        if cfg.title:
+            feed.title = cfg.title
+        feed.fulltext = cfg.fulltext
+        if feed.status == "removed":
+            feed.status = "active"
+            result.reactivated.append(url)
+    for feed in stored:
+        if feed.origin == "config" and feed.config_url not in wanted and feed.status != "removed":
+            feed.status = "removed"
+            result.removed.append(feed.url)
+    session.flush()
+    return result
+
+
+@dataclass
+class ImportResult:
+    added: list[str] = field(default_factory=list)
+    already_stored: list[str] = field(default_factory=list)
+    repeated_in_file: list[str] = field(default_factory=list)
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+
+
+def import_feeds(session: Session, entries: Iterable[tuple[str, str]], *, now: datetime) -> ImportResult:
+    """Add (url, title) pairs from an OPML file; duplicates and bad URLs are reported, not fatal."""
+    result = ImportResult()
+    stored = set(session.scalars(select(Feed.url)))
+    seen: set[str] = set()
+    for raw_url, title in entries:
+        try:
+            url = validate_feed_url(raw_url)
+        except InvalidFeedURLError as e:
+            result.invalid.append((raw_url, e.reason))
+            continue
+        if url in seen:
+            result.repeated_in_file.append(url)
+        elif url in stored:
+            result.already_stored.append(url)
+        else:
+            add_feed(session, url, now=now, title=title, origin="opml")
+            result.added.append(url)
+        seen.add(url)
+    return result
