@@ -1,0 +1,96 @@
+"""Reading the labelled evaluation sets (JSON Lines, optionally gzipped) described in ../shared/data/README.md."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .docs import ArticleDoc
+from .errors import AggregatorError
+
+
+class EvalDataError(AggregatorError, ValueError):
+    """An evaluation file cannot be read."""
+
+
+@dataclass(frozen=True)
+class EvalArticle:
+    doc: ArticleDoc
+    label: str | None = None  # gold story id (stories sets)
+    tags: tuple[tuple[str, str], ...] = ()  # gold (id, title) topic tags (related sets); never shown to the engine
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _open(path: Path) -> Iterator[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            yield from f
+    except OSError as e:
+        raise EvalDataError(f"{path}: cannot read: {e}") from e
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in enumerate(_open(path), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise EvalDataError(f"{path}:{number}: not valid JSON: {e}") from e
+        if not isinstance(row, dict):
+            raise EvalDataError(f"{path}:{number}: expected a JSON object")
+        yield number, row
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def load_articles(path: Path) -> list[EvalArticle]:
+    articles = []
+    for number, row in read_jsonl(path):
+        if "id" not in row or "title" not in row:
+            raise EvalDataError(f"{path}:{number}: every article needs an id and a title")
+        source = str(row.get("source") or "")
+        section = str(row.get("section") or "")
+        doc = ArticleDoc(
+            id=str(row["id"]),
+            title=str(row.get("title") or ""),
+            summary=str(row.get("summary") or ""),
+            text=str(row.get("text") or ""),
+            published=parse_time(row.get("published")),
+            source=source,
+            feed=f"{source}: {section}" if section else source,
+            url=row.get("url"),
+        )
+        tags = tuple((str(t.get("id", "")), str(t.get("title", ""))) for t in row.get("tags") or [])
+        label = row.get("label")
+        articles.append(EvalArticle(doc=doc, label=None if label is None else str(label), tags=tags))
+    return articles
+
+
+def stream_order(articles: list[EvalArticle]) -> list[EvalArticle]:
+    """Arrival order for the evaluation: by published time, undated ones after the dated, in file order."""
+    dated = sorted((a for a in articles if a.doc.published), key=lambda a: a.doc.published or datetime.min)
+    return dated + [a for a in articles if a.doc.published is None]
+
+
+def load_packages(path: Path) -> list[tuple[str, list[str]]]:
+    packages = []
+    for number, row in read_jsonl(path):
+        if "anchor" not in row or not isinstance(row.get("related"), list):
+            raise EvalDataError(f"{path}:{number}: expected {{'anchor': id, 'related': [ids]}}")
+        packages.append((str(row["anchor"]), [str(r) for r in row["related"]]))
+    return packages
