@@ -154,7 +154,30 @@ class StoriesConfig:
     time_window_hours: float = setting(
         72.0, "An article joins a story only if the story had coverage within this many hours.", _positive
     )
-    join_threshold: float = setting(0.45, "Similarity an article needs to join an existing story.", _fraction)
+    join_threshold: float = setting(
+        0.45, "Similarity (cosine to the story's centroid) a full-text article needs to join a story.", _fraction
+    )
+    headline_threshold: float = setting(
+        0.25,
+        "Similarity a headline-only article needs to join a story; the bar rises towards `join_threshold` "
+        "with the amount of text (headlines of one event share few words).",
+        _fraction,
+    )
+    full_text_terms: int = setting(
+        60, "Distinct content words from which an article counts as full text for the joining bar.", _positive
+    )
+    gap_penalty: float = setting(
+        0.05,
+        "Extra similarity needed per doubling of the time gap beyond `time_window_hours` "
+        "(two earthquakes a year apart stay two stories).",
+        _non_negative,
+    )
+    max_gap_days: float = setting(
+        60.0, "Stories without coverage for this many days leave the candidate index and are never joined.", _positive
+    )
+    merge_threshold: float = setting(
+        0.8, "Centroid similarity at which two stories are merged (1 disables merging).", _fraction
+    )
     duplicate_threshold: float = setting(
         0.9, "Text resemblance above which an article is a syndicated copy of another.", _fraction
     )

@@ -1,0 +1,325 @@
+"""Pure incremental story clustering: which story does an arriving article join?
+
+Data flow of :meth:`StoryEngine.add` for one article (no database, no clock: time is the article's own)::
+
+    doc -> fingerprint -> DuplicateIndex.find --copy--> the original's story (duplicate_of set)
+        -> features (title x3, summary, lead of the text, key phrases) -> TF-IDF (IDF learned from the stream)
+        -> candidate stories from an inverted index over the top terms of recent story centroids
+        -> score = cosine(doc, centroid) ; needed = threshold(amount of text) + time penalty(gap)
+        -> join the best story above its bar, else start a new story
+        -> update the centroid and its index terms ; merge stories whose centroids converged
+
+Cost per article is bounded by the index, never by the number of stored articles: the article's top
+``query_terms`` terms select candidate stories, only the best ``max_candidates`` are scored, and stories
+without coverage for ``max_gap_days`` leave the index. The same input order gives the same output.
+Story ids come from a counter the caller seeds (the database's next id), so they are stable; when two
+stories merge, the younger is absorbed into the older (``merges`` reports ``(absorbed, survivor)``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .config import StoriesConfig
+from .dedupe import DuplicateIndex, fingerprint
+from .docs import ArticleDoc
+from .text import DocumentFrequencies, Vector, cosine, key_phrases, normalized, tokenize, top_terms
+
+STATE_VERSION = 1
+
+TITLE_WEIGHT = 3.0
+SUMMARY_WEIGHT = 1.5
+PHRASE_WEIGHT = 1.0
+TEXT_WORDS = 400  # the lead carries the event; long tails add background that blurs it
+CENTROID_TERMS = 200
+INDEX_TERMS = 40
+QUERY_TERMS = 20
+MAX_CANDIDATES = 40
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The engine's decision for one article."""
+
+    article_id: str
+    story_id: int
+    new_story: bool
+    similarity: float  # to the story's centroid (1.0 for the first article; the resemblance for a copy)
+    fingerprint: str
+    duplicate_of: str | None = None  # the original's article id when the article is a copy
+    merges: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) story ids merged after this article
+
+
+@dataclass
+class StoryState:
+    """What the engine keeps of a story; :meth:`to_json` is stored in ``Story.state``."""
+
+    id: int
+    centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors, top terms only
+    size: int = 0  # articles that shaped the centroid (copies excluded)
+    first: datetime | None = None
+    last: datetime | None = None
+    norm: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": STATE_VERSION,
+            "centroid": {t: round(w, 5) for t, w in self.centroid.items()},
+            "size": self.size,
+        }
+
+    @classmethod
+    def from_json(
+        cls, story_id: int, data: Mapping[str, Any], first: datetime | None, last: datetime | None
+    ) -> StoryState | None:
+        if not isinstance(data, Mapping) or data.get("v") != STATE_VERSION:
+            return None
+        centroid = {str(t): float(w) for t, w in dict(data.get("centroid") or {}).items()}
+        state = cls(id=story_id, centroid=centroid, size=int(data.get("size") or 0), first=first, last=last)
+        state.norm = math.sqrt(sum(w * w for w in centroid.values()))
+        return state
+
+
+def _words(text: str, limit: int) -> str:
+    parts = text.split(maxsplit=limit)
+    return " ".join(parts[:limit])
+
+
+def features(doc: ArticleDoc) -> Counter[str]:
+    """Weighted term counts of an article: title words count thrice, key phrases add their own terms."""
+    counts: Counter[str] = Counter()
+    for term in tokenize(doc.title):
+        counts[term] += TITLE_WEIGHT
+    for term in tokenize(doc.summary):
+        counts[term] += SUMMARY_WEIGHT
+    lead = _words(doc.text, TEXT_WORDS)
+    for term in tokenize(lead):
+        counts[term] += 1.0
+    for phrase in key_phrases("\n".join((doc.title, doc.summary, lead))):
+        if " " in phrase or phrase.isdigit():
+            counts["=" + phrase] += PHRASE_WEIGHT
+    for category in doc.categories:
+        for term in tokenize(category):
+            counts[term] += 0.5
+    return counts
+
+
+class StoryEngine:
+    """Assigns each arriving article to a story (see the module docstring)."""
+
+    def __init__(self, settings: StoriesConfig | None = None, *, next_story_id: int = 1) -> None:
+        self.settings = settings or StoriesConfig()
+        s = self.settings
+        self.window = timedelta(hours=s.time_window_hours)
+        self.max_gap = timedelta(days=s.max_gap_days)
+        self.df = DocumentFrequencies()
+        self.duplicates = DuplicateIndex(s.duplicate_threshold, self.window)
+        self.stories: dict[int, StoryState] = {}
+        self.merged_into: dict[int, int] = {}
+        self.article_story: dict[str, int] = {}  # originals in the duplicate index -> their story
+        self._postings: dict[str, set[int]] = defaultdict(set)
+        self._indexed: dict[int, list[str]] = {}
+        self._expiry: list[tuple[datetime, int]] = []
+        self._next_id = next_story_id
+        self._clock: datetime | None = None  # latest publication time seen
+
+    # -- restoring from the database ---------------------------------------------------------------
+
+    def restore_story(self, state: StoryState) -> None:
+        self.stories[state.id] = state
+        self._next_id = max(self._next_id, state.id + 1)
+        self._reindex(state)
+        if state.last is not None:
+            heapq.heappush(self._expiry, (state.last, state.id))
+            self._clock = max(self._clock or state.last, state.last)
+
+    def restore_article(
+        self, article_id: str, fp: str | None, source: str, published: datetime | None, story_id: int
+    ) -> None:
+        if fp:
+            self.duplicates.add(article_id, fp, source, published)
+            self.article_story[article_id] = story_id
+
+    def learn_terms(self, doc: ArticleDoc) -> None:
+        """Count an already clustered article in the document frequencies (rebuilding them after a restart)."""
+        self.df.add(features(doc))
+
+    # -- the decision ------------------------------------------------------------------------------
+
+    def resolve(self, story_id: int) -> int:
+        while story_id in self.merged_into:
+            story_id = self.merged_into[story_id]
+        return story_id
+
+    def add(self, doc: ArticleDoc) -> Assignment:
+        if doc.published is not None:
+            self._clock = max(self._clock or doc.published, doc.published)
+            self._expire(self._clock)
+        fp = fingerprint(doc)
+        original = self.duplicates.find(fp, doc.source, doc.published)
+        if original is not None and original[0] in self.article_story:
+            story = self.stories.get(self.resolve(self.article_story[original[0]]))
+            if story is not None:
+                self._touch(story, doc.published)
+                return Assignment(doc.id, story.id, False, original[1], fp, duplicate_of=original[0])
+
+        counts = features(doc)
+        self.df.add(counts)
+        vector = self.df.weigh(counts)
+        scored = self._score(vector, doc.published)
+        needed = self._threshold(counts)
+        best: tuple[float, int] | None = None
+        for story_id, sim, gap in scored:
+            margin = sim - needed - self._time_penalty(gap)
+            if margin >= 0 and (best is None or sim > best[0]):
+                best = (sim, story_id)
+        if best is None:
+            story = StoryState(id=self._next_id)
+            self._next_id += 1
+            self.stories[story.id] = story
+            similarity, new = 1.0, True
+        else:
+            story, similarity, new = self.stories[best[1]], best[0], False
+        self._absorb(story, vector, doc.published)
+        self.duplicates.add(doc.id, fp, doc.source, doc.published)
+        self.article_story[doc.id] = story.id
+        merges = self._merge_converged(story, [sid for sid, _, _ in scored])
+        story_id = self.resolve(story.id)
+        return Assignment(doc.id, story_id, new, round(similarity, 4), fp, merges=tuple(merges))
+
+    def _threshold(self, counts: Mapping[str, float]) -> float:
+        """Headlines share few words even when they report one event: the bar drops with less text."""
+        s = self.settings
+        words = sum(1 for t in counts if not t.startswith("="))
+        if words >= s.full_text_terms:
+            return s.join_threshold
+        share = math.log1p(words) / math.log1p(s.full_text_terms)
+        return s.headline_threshold + (s.join_threshold - s.headline_threshold) * share
+
+    def _time_penalty(self, gap: timedelta | None) -> float:
+        """Within the window nothing; beyond it the bar rises with every doubling of the gap."""
+        if gap is None or gap <= self.window:
+            return 0.0
+        return self.settings.gap_penalty * math.log2(gap / self.window)
+
+    @staticmethod
+    def _gap(story: StoryState, when: datetime | None) -> timedelta | None:
+        if when is None or story.first is None or story.last is None:
+            return None
+        if story.first <= when <= story.last:
+            return timedelta(0)
+        return story.first - when if when < story.first else when - story.last
+
+    def _candidates(self, vector: Vector) -> list[int]:
+        partial: dict[int, float] = defaultdict(float)
+        for term in top_terms(vector, QUERY_TERMS):
+            weight = vector[term]
+            for story_id in self._postings.get(term, ()):
+                partial[story_id] += weight
+        ranked = sorted(partial.items(), key=lambda item: (-item[1], item[0]))
+        return [story_id for story_id, _ in ranked[:MAX_CANDIDATES]]
+
+    def _score(self, vector: Vector, when: datetime | None) -> list[tuple[int, float, timedelta | None]]:
+        out = []
+        for story_id in self._candidates(vector):
+            story = self.stories[story_id]
+            gap = self._gap(story, when)
+            if gap is not None and gap > self.max_gap:
+                continue
+            sim = cosine(vector, story.centroid) / story.norm if story.norm else 0.0
+            out.append((story_id, sim, gap))
+        return out
+
+    def _touch(self, story: StoryState, when: datetime | None) -> None:
+        if when is None:
+            return
+        story.first = when if story.first is None else min(story.first, when)
+        if story.last is None or when > story.last:
+            story.last = when
+            heapq.heappush(self._expiry, (when, story.id))
+
+    def _absorb(self, story: StoryState, vector: Vector, when: datetime | None) -> None:
+        centroid = story.centroid
+        for term, weight in vector.items():
+            centroid[term] = centroid.get(term, 0.0) + weight
+        if len(centroid) > CENTROID_TERMS:
+            story.centroid = centroid = {t: centroid[t] for t in top_terms(centroid, CENTROID_TERMS)}
+        story.size += 1
+        story.norm = math.sqrt(sum(w * w for w in centroid.values()))
+        self._touch(story, when)
+        self._reindex(story)
+
+    def _reindex(self, story: StoryState) -> None:
+        new = top_terms(story.centroid, INDEX_TERMS)
+        old = self._indexed.get(story.id, [])
+        if new == old:
+            return
+        for term in set(old) - set(new):
+            self._unpost(term, story.id)
+        for term in new:
+            self._postings[term].add(story.id)
+        self._indexed[story.id] = new
+
+    def _unpost(self, term: str, story_id: int) -> None:
+        ids = self._postings.get(term)
+        if ids is not None:
+            ids.discard(story_id)
+            if not ids:
+                del self._postings[term]
+
+    def _drop_from_index(self, story_id: int) -> None:
+        for term in self._indexed.pop(story_id, []):
+            self._unpost(term, story_id)
+
+    def _merge_converged(self, story: StoryState, others: Iterable[int]) -> list[tuple[int, int]]:
+        merges: list[tuple[int, int]] = []
+        threshold = self.settings.merge_threshold
+        if threshold >= 1.0 or not story.norm:
+            return merges
+        for other_id in others:
+            other = self.stories.get(other_id)
+            if other is None or other.id == story.id or not other.norm:
+                continue
+            gap = self._gap(other, story.last) if story.first is not None else None
+            if gap is not None and gap > self.window:
+                continue
+            sim = cosine(story.centroid, other.centroid) / (story.norm * other.norm)
+            if sim < threshold:
+                continue
+            survivor, absorbed = (story, other) if story.id < other.id else (other, story)
+            for term, weight in absorbed.centroid.items():
+                survivor.centroid[term] = survivor.centroid.get(term, 0.0) + weight
+            survivor.centroid = {t: survivor.centroid[t] for t in top_terms(survivor.centroid, CENTROID_TERMS)}
+            survivor.size += absorbed.size
+            survivor.norm = math.sqrt(sum(w * w for w in survivor.centroid.values()))
+            for when in (absorbed.first, absorbed.last):
+                self._touch(survivor, when)
+            self._drop_from_index(absorbed.id)
+            del self.stories[absorbed.id]
+            self.merged_into[absorbed.id] = survivor.id
+            self._reindex(survivor)
+            merges.append((absorbed.id, survivor.id))
+            story = survivor
+        return merges
+
+    def _expire(self, now: datetime) -> None:
+        """Stories without coverage for ``max_gap`` leave the index; originals leave after the window."""
+        horizon = now - self.max_gap
+        while self._expiry and self._expiry[0][0] < horizon:
+            when, story_id = heapq.heappop(self._expiry)
+            story = self.stories.get(story_id)
+            if story is None or (story.last is not None and story.last > when):
+                continue  # merged away, or a newer entry for it is queued
+            self._drop_from_index(story_id)
+            del self.stories[story_id]
+        for article_id in self.duplicates.expire(now - self.window):
+            self.article_story.pop(article_id, None)
+
+    def story(self, story_id: int) -> StoryState | None:
+        return self.stories.get(self.resolve(story_id))

@@ -1,0 +1,182 @@
+"""Pure near-duplicate detection: is this article a copy of one we already have?
+
+Policy: **a false merge is worse than a miss.** Two outlets running the same wire story are one item with
+several outlets ("also published by"); but calling two different reports one item hides a report from the
+reader, while a missed copy only shows the same text twice inside one story (the clustering still groups it).
+So the rules are strict:
+
+- Texts with at least ``MIN_WORDS`` words are compared by a 64-bit SimHash over word 4-shingles of the
+  normalised title and text. A copy must differ in at most ``max_distance`` bits (64 * (1 - threshold),
+  6 bits at the default resemblance 0.9, which is about cosine 0.95 between the shingle sets): light edits,
+  a different byline or a trailing sentence still match; a rewrite does not.
+- Shorter texts (headline only, or headline and a line of summary) carry too little for a fingerprint to
+  mean anything: two outlets often write the same short headline about *different* events ("Earthquake
+  hits Japan"). They are copies only when the normalised title and summary are identical **and** they come
+  from different outlets **and** within ``window`` of each other; one outlet repeating a short headline is
+  a recurring column ("Morning briefing"), not a copy.
+- A copy points to the first article of its group (the original), never to another copy.
+
+The fingerprint is a short string stored in ``Article.fingerprint``: ``"s" + 16 hex digits`` (SimHash) or
+``"h" + 16 hex digits`` (hash of the normalised short text). :class:`DuplicateIndex` finds the original of a
+copy without a scan: SimHash values are split into 8 bands of 8 bits (two fingerprints within 7 bits share
+at least one band exactly), and entries older than the time window are expired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from .docs import ArticleDoc
+from .text import normalize
+
+MIN_WORDS = 40  # below this many words a text is "short": exact matching only
+SHINGLE = 4
+BANDS = 8
+BAND_BITS = 64 // BANDS
+_BIT_WEIGHTS = np.array([1 << i for i in range(8)], dtype=np.uint8)
+
+
+def _hash64(items: list[str]) -> np.ndarray:
+    data = [hashlib.blake2b(item.encode("utf-8"), digest_size=8).digest() for item in items]
+    return np.frombuffer(b"".join(data), dtype="<u8")
+
+
+def simhash(words: list[str]) -> int:
+    """64-bit SimHash of the word shingles of ``words`` (each distinct shingle counted once)."""
+    shingles = sorted({" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))})
+    hashes = _hash64(shingles)
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(shingles)
+    value = 0
+    for i, vote in enumerate(votes.tolist()):
+        if vote > 0:
+            value |= 1 << i
+    return value
+
+
+def doc_words(doc: ArticleDoc) -> list[str]:
+    return normalize(" ".join(part for part in (doc.title, doc.summary, doc.text) if part)).split()
+
+
+def fingerprint(doc: ArticleDoc) -> str:
+    """The content fingerprint stored in ``Article.fingerprint`` (see the module policy)."""
+    words = doc_words(doc)
+    if len(words) >= MIN_WORDS:
+        return f"s{simhash(words):016x}"
+    digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).hexdigest()
+    return f"h{digest}"
+
+
+def distance(a: str, b: str) -> int:
+    """Hamming distance between two SimHash fingerprints (64 when either is not a SimHash)."""
+    if not (a.startswith("s") and b.startswith("s")):
+        return 0 if a == b else 64
+    return (int(a[1:], 16) ^ int(b[1:], 16)).bit_count()
+
+
+def resemblance(a: str, b: str) -> float:
+    return 1.0 - distance(a, b) / 64
+
+
+@dataclass(frozen=True)
+class _Entry:
+    article_id: str
+    fingerprint: str
+    source: str
+    published: datetime | None
+
+
+class DuplicateIndex:
+    """Originals seen within the time window, found by fingerprint in constant time per band."""
+
+    def __init__(self, threshold: float = 0.9, window: timedelta = timedelta(hours=72)) -> None:
+        self.max_distance = min(BANDS - 1, int(round(64 * (1.0 - threshold))))
+        self.window = window
+        self._entries: dict[str, _Entry] = {}
+        self._bands: dict[tuple[int, int], list[str]] = defaultdict(list)
+        self._exact: dict[str, list[str]] = defaultdict(list)
+        self._expiry: list[tuple[datetime, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._entries
+
+    @staticmethod
+    def _band_keys(fp: str) -> list[tuple[int, int]]:
+        value = int(fp[1:], 16)
+        return [(i, (value >> (i * BAND_BITS)) & ((1 << BAND_BITS) - 1)) for i in range(BANDS)]
+
+    def find(self, fp: str, source: str, published: datetime | None) -> tuple[str, float] | None:
+        """The original ``(article_id, resemblance)`` of a copy with this fingerprint, or None."""
+        best: tuple[int, str] | None = None
+        if fp.startswith("s"):
+            seen: set[str] = set()
+            for key in self._band_keys(fp):
+                for article_id in self._bands.get(key, ()):
+                    if article_id in seen:
+                        continue
+                    seen.add(article_id)
+                    entry = self._entries[article_id]
+                    d = distance(fp, entry.fingerprint)
+                    if d <= self.max_distance and self._close(entry, published):
+                        candidate = (d, article_id)
+                        if best is None or candidate < best:
+                            best = candidate
+        else:
+            for article_id in self._exact.get(fp, ()):
+                entry = self._entries[article_id]
+                if entry.source != source and self._close(entry, published):
+                    best = (0, article_id)
+                    break
+        return None if best is None else (best[1], 1.0 - best[0] / 64)
+
+    def _close(self, entry: _Entry, published: datetime | None) -> bool:
+        if entry.published is None or published is None:
+            return True
+        return abs(published - entry.published) <= self.window
+
+    def add(self, article_id: str, fp: str, source: str, published: datetime | None) -> None:
+        """Remember an original (copies are not added: they point to their original)."""
+        if article_id in self._entries:
+            return
+        self._entries[article_id] = _Entry(article_id, fp, source, published)
+        if fp.startswith("s"):
+            for key in self._band_keys(fp):
+                self._bands[key].append(article_id)
+        else:
+            self._exact[fp].append(article_id)
+        if published is not None:
+            heapq.heappush(self._expiry, (published, article_id))
+
+    def expire(self, before: datetime) -> list[str]:
+        """Forget originals published before ``before``; returns their ids."""
+        gone = []
+        while self._expiry and self._expiry[0][0] < before:
+            _, article_id = heapq.heappop(self._expiry)
+            entry = self._entries.pop(article_id, None)
+            if entry is None:
+                continue
+            gone.append(article_id)
+            if entry.fingerprint.startswith("s"):
+                for key in self._band_keys(entry.fingerprint):
+                    self._remove(self._bands, key, article_id)
+            else:
+                self._remove(self._exact, entry.fingerprint, article_id)
+        return gone
+
+    @staticmethod
+    def _remove(table: dict[..., list[str]], key: object, article_id: str) -> None:  # type: ignore[misc]
+        ids = table.get(key)
+        if ids is None:
+            return
+        ids.remove(article_id)
+        if not ids:
+            del table[key]

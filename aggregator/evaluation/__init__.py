@@ -1,0 +1,1 @@
+"""Evaluation of the story engine on labelled sets: the same code as production, driven from files."""
