@@ -36,11 +36,14 @@ STATE_VERSION = 1
 TITLE_WEIGHT = 3.0
 SUMMARY_WEIGHT = 1.5
 PHRASE_WEIGHT = 1.0
+TEXT_WEIGHT = 1.0
+CATEGORY_WEIGHT = 0.5
 TEXT_WORDS = 400  # the lead carries the event; long tails add background that blurs it
 CENTROID_TERMS = 200
 INDEX_TERMS = 40
 QUERY_TERMS = 20
 MAX_CANDIDATES = 40
+SEEN_ONLY = 1
 
 
 @dataclass(frozen=True)
@@ -91,22 +94,22 @@ def _words(text: str, limit: int) -> str:
     return " ".join(parts[:limit])
 
 
+def _field_counts(terms: Iterable[str], weight: float, into: Counter[str]) -> None:
+    """Sublinear term frequency inside a field, then the field's weight (a title word is worth more)."""
+    for term, n in Counter(terms).items():
+        into[term] += weight * (1.0 + math.log(n))
+
+
 def features(doc: ArticleDoc) -> Counter[str]:
     """Weighted term counts of an article: title words count thrice, key phrases add their own terms."""
     counts: Counter[str] = Counter()
-    for term in tokenize(doc.title):
-        counts[term] += TITLE_WEIGHT
-    for term in tokenize(doc.summary):
-        counts[term] += SUMMARY_WEIGHT
     lead = _words(doc.text, TEXT_WORDS)
-    for term in tokenize(lead):
-        counts[term] += 1.0
-    for phrase in key_phrases("\n".join((doc.title, doc.summary, lead))):
-        if " " in phrase or phrase.isdigit():
-            counts["=" + phrase] += PHRASE_WEIGHT
-    for category in doc.categories:
-        for term in tokenize(category):
-            counts[term] += 0.5
+    _field_counts(tokenize(doc.title), TITLE_WEIGHT, counts)
+    _field_counts(tokenize(doc.summary), SUMMARY_WEIGHT, counts)
+    _field_counts(tokenize(lead), TEXT_WEIGHT, counts)
+    phrases = [p for p in key_phrases("\n".join((doc.title, doc.summary, lead))) if " " in p or p.isdigit()]
+    _field_counts(("=" + p for p in phrases), PHRASE_WEIGHT, counts)
+    _field_counts((t for c in doc.categories for t in tokenize(c)), CATEGORY_WEIGHT, counts)
     return counts
 
 
@@ -170,9 +173,11 @@ class StoryEngine:
                 return Assignment(doc.id, story.id, False, original[1], fp, duplicate_of=original[0])
 
         counts = features(doc)
+        # Words no earlier article used cannot match any story; left in, they only dilute the cosine.
+        query = self.df.weigh({t: c for t, c in counts.items() if t in self.df.counts}) if SEEN_ONLY else None
         self.df.add(counts)
         vector = self.df.weigh(counts)
-        scored = self._score(vector, doc.published)
+        scored = self._score(query if query is not None else vector, doc.published)
         needed = self._threshold(counts)
         best: tuple[float, int] | None = None
         for story_id, sim, gap in scored:

@@ -181,6 +181,11 @@ class StoriesConfig:
     duplicate_threshold: float = setting(
         0.9, "Text resemblance above which an article is a syndicated copy of another.", _fraction
     )
+    idf_articles: int = setting(
+        3000,
+        "Latest clustered articles from which `aggregator cluster` relearns word weights (IDF) at the start of a run.",
+        _positive,
+    )
     related_count: int = setting(10, "Stories listed under \"More on this story\".", _positive)
     related_window_days: int = setting(60, "How far back and forward related stories are looked for.", _positive)
     topic_count: int = setting(5, "Topics shown under \"Explore more on these topics\".", _positive)

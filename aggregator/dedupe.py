@@ -5,10 +5,12 @@ several outlets ("also published by"); but calling two different reports one ite
 reader, while a missed copy only shows the same text twice inside one story (the clustering still groups it).
 So the rules are strict:
 
-- Texts with at least ``MIN_WORDS`` words are compared by a 64-bit SimHash over word 4-shingles of the
-  normalised title and text. A copy must differ in at most ``max_distance`` bits (64 * (1 - threshold),
-  6 bits at the default resemblance 0.9, which is about cosine 0.95 between the shingle sets): light edits,
-  a different byline or a trailing sentence still match; a rewrite does not.
+- Texts with at least ``MIN_WORDS`` words are compared by a 256-bit SimHash over word 4-shingles of the
+  normalised title and text. The share of differing bits estimates the angle between the two shingle
+  sets (Charikar 2002), so ``resemblance = cos(pi * distance / 256)`` estimates their cosine; a copy needs
+  the configured resemblance (0.9: about 37 differing bits): light edits, a different byline or a credit
+  line still match; a rewrite of the same facts does not. 256 bits rather than 64 because a 64-bit
+  SimHash of a short wire item is too noisy to tell "a credit line added" from "a different report".
 - Shorter texts (headline only, or headline and a line of summary) carry too little for a fingerprint to
   mean anything: two outlets often write the same short headline about *different* events ("Earthquake
   hits Japan"). They are copies only when the normalised title and summary are identical **and** they come
@@ -16,16 +18,18 @@ So the rules are strict:
   a recurring column ("Morning briefing"), not a copy.
 - A copy points to the first article of its group (the original), never to another copy.
 
-The fingerprint is a short string stored in ``Article.fingerprint``: ``"s" + 16 hex digits`` (SimHash) or
-``"h" + 16 hex digits`` (hash of the normalised short text). :class:`DuplicateIndex` finds the original of a
-copy without a scan: SimHash values are split into 8 bands of 8 bits (two fingerprints within 7 bits share
-at least one band exactly), and entries older than the time window are expired.
+The fingerprint is a string stored in ``Article.fingerprint``: 64 hex digits (SimHash) or ``"h"`` + 16 hex
+digits (hash of the normalised short text). :class:`DuplicateIndex` finds the original of a copy without a
+scan: a SimHash is split into 16 bands of 16 bits and only fingerprints sharing a band exactly are compared
+(a copy at the threshold shares at least one band with probability about 0.8, closer copies almost surely;
+a miss is the acceptable error); entries older than the time window are expired.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,27 +41,23 @@ from .text import normalize
 
 MIN_WORDS = 40  # below this many words a text is "short": exact matching only
 SHINGLE = 4
-BANDS = 8
-BAND_BITS = 64 // BANDS
+BITS = 256
+BANDS = 16
+BAND_BITS = BITS // BANDS
 _BIT_WEIGHTS = np.array([1 << i for i in range(8)], dtype=np.uint8)
 
 
-def _hash64(items: list[str]) -> np.ndarray:
-    data = [hashlib.blake2b(item.encode("utf-8"), digest_size=8).digest() for item in items]
-    return np.frombuffer(b"".join(data), dtype="<u8")
+def _hashes(items: list[str]) -> np.ndarray:
+    data = [hashlib.blake2b(item.encode("utf-8"), digest_size=BITS // 8).digest() for item in items]
+    return np.frombuffer(b"".join(data), dtype=np.uint8).reshape(len(items), BITS // 8)
 
 
 def simhash(words: list[str]) -> int:
-    """64-bit SimHash of the word shingles of ``words`` (each distinct shingle counted once)."""
+    """256-bit SimHash of the word shingles of ``words`` (each distinct shingle counted once)."""
     shingles = sorted({" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))})
-    hashes = _hash64(shingles)
-    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(shingles)
-    value = 0
-    for i, vote in enumerate(votes.tolist()):
-        if vote > 0:
-            value |= 1 << i
-    return value
+    bits = np.unpackbits(_hashes(shingles), axis=1, bitorder="little")
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 > len(shingles)
+    return int.from_bytes(np.packbits(votes, bitorder="little").tobytes(), "little")
 
 
 def doc_words(doc: ArticleDoc) -> list[str]:
@@ -68,20 +68,25 @@ def fingerprint(doc: ArticleDoc) -> str:
     """The content fingerprint stored in ``Article.fingerprint`` (see the module policy)."""
     words = doc_words(doc)
     if len(words) >= MIN_WORDS:
-        return f"s{simhash(words):016x}"
+        return f"{simhash(words):064x}"
     digest = hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).hexdigest()
     return f"h{digest}"
 
 
 def distance(a: str, b: str) -> int:
-    """Hamming distance between two SimHash fingerprints (64 when either is not a SimHash)."""
-    if not (a.startswith("s") and b.startswith("s")):
-        return 0 if a == b else 64
-    return (int(a[1:], 16) ^ int(b[1:], 16)).bit_count()
+    """Hamming distance between two SimHash fingerprints (all bits when either is not a SimHash)."""
+    if not (_is_simhash(a) and _is_simhash(b)):
+        return 0 if a == b else BITS
+    return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-def resemblance(a: str, b: str) -> float:
-    return 1.0 - distance(a, b) / 64
+def _is_simhash(fp: str) -> bool:
+    return len(fp) == BITS // 4
+
+
+def resemblance_of(bits: int) -> float:
+    """Estimated cosine between two shingle sets whose SimHashes differ in ``bits`` bits."""
+    return math.cos(math.pi * min(bits, BITS // 2) / BITS)
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class DuplicateIndex:
     """Originals seen within the time window, found by fingerprint in constant time per band."""
 
     def __init__(self, threshold: float = 0.9, window: timedelta = timedelta(hours=72)) -> None:
-        self.max_distance = min(BANDS - 1, int(round(64 * (1.0 - threshold))))
+        self.max_distance = int(BITS * math.acos(threshold) / math.pi)
         self.window = window
         self._entries: dict[str, _Entry] = {}
         self._bands: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -111,13 +116,13 @@ class DuplicateIndex:
 
     @staticmethod
     def _band_keys(fp: str) -> list[tuple[int, int]]:
-        value = int(fp[1:], 16)
+        value = int(fp, 16)
         return [(i, (value >> (i * BAND_BITS)) & ((1 << BAND_BITS) - 1)) for i in range(BANDS)]
 
     def find(self, fp: str, source: str, published: datetime | None) -> tuple[str, float] | None:
         """The original ``(article_id, resemblance)`` of a copy with this fingerprint, or None."""
         best: tuple[int, str] | None = None
-        if fp.startswith("s"):
+        if _is_simhash(fp):
             seen: set[str] = set()
             for key in self._band_keys(fp):
                 for article_id in self._bands.get(key, ()):
@@ -136,7 +141,7 @@ class DuplicateIndex:
                 if entry.source != source and self._close(entry, published):
                     best = (0, article_id)
                     break
-        return None if best is None else (best[1], 1.0 - best[0] / 64)
+        return None if best is None else (best[1], round(resemblance_of(best[0]), 4))
 
     def _close(self, entry: _Entry, published: datetime | None) -> bool:
         if entry.published is None or published is None:
@@ -148,7 +153,7 @@ class DuplicateIndex:
         if article_id in self._entries:
             return
         self._entries[article_id] = _Entry(article_id, fp, source, published)
-        if fp.startswith("s"):
+        if _is_simhash(fp):
             for key in self._band_keys(fp):
                 self._bands[key].append(article_id)
         else:
@@ -165,7 +170,7 @@ class DuplicateIndex:
             if entry is None:
                 continue
             gone.append(article_id)
-            if entry.fingerprint.startswith("s"):
+            if _is_simhash(entry.fingerprint):
                 for key in self._band_keys(entry.fingerprint):
                     self._remove(self._bands, key, article_id)
             else:

@@ -167,8 +167,8 @@ class DocumentFrequencies:
         return math.log((self.docs + self.prior_docs + 1) / (self.counts.get(term, 0) + 1))
 
     def weigh(self, counts: Mapping[str, float]) -> Vector:
-        """TF-IDF with sublinear term frequency, L2-normalised."""
-        return normalized({t: (1.0 + math.log(c)) * self.idf(t) for t, c in counts.items() if c > 0})
+        """TF-IDF of already weighted term counts, L2-normalised."""
+        return normalized({t: c * self.idf(t) for t, c in counts.items() if c > 0})
 
 
 def normalized(vector: Mapping[str, float]) -> Vector:

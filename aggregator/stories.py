@@ -1,0 +1,242 @@
+"""Database glue of the story engine: `aggregator cluster` and the pipeline's clustering stage.
+
+Data flow of :func:`cluster_pending`::
+
+    recent stories (Story.state) + recent originals (Article.fingerprint) + recent texts -> StoryEngine
+    articles WHERE clustered_at IS NULL ORDER BY published_at, id
+      | batches of batch_size: ArticleDoc -> engine.add -> Assignment
+      | -> Story / StoryArticle rows, Article.fingerprint / duplicate_of_id / clustered_at
+      | -> merged stories: members moved to the survivor, Story.merged_into_id set
+      | -> touched stories: title, counts, first/last published, Story.state ; COMMIT
+
+Nothing lives only in memory between runs: the engine is rebuilt from the database at the start of every
+run (stories with coverage within ``max_gap_days`` of the oldest pending article, originals within the
+time window, and the document frequencies from the latest ``idf_articles`` clustered articles). A crash
+loses at most the batch in progress, which the next run redoes; articles already clustered are never
+touched again, so running twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .cluster import Assignment, StoryEngine, StoryState
+from .config import Config, StoriesConfig
+from .db import Database
+from .db.models import Article, Feed, Story, StoryArticle
+from .docs import ArticleDoc
+from .sanitize import html_to_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ClusterSummary:
+    articles: int = 0
+    new_stories: int = 0
+    joined: int = 0
+    duplicates: int = 0
+    merges: int = 0
+    batches: int = 0
+    # Hook for "More on this story" and topics (part B): the stories created or changed by this run
+    # (survivors only), whose related-story links and topics must be updated.
+    changed_story_ids: list[int] = field(default_factory=list)
+    # (absorbed, survivor) pairs: links pointing at an absorbed story should move to its survivor.
+    merged: list[tuple[int, int]] = field(default_factory=list)
+
+
+def source_of(feed: Feed) -> str:
+    """The outlet behind a feed: its site's host without "www." (feeds of one outlet meet), else the feed."""
+    host = urlsplit(feed.site_url).hostname if feed.site_url else None
+    return host.removeprefix("www.") if host else f"feed:{feed.id}"
+
+
+def article_doc(article: Article, feed: Feed) -> ArticleDoc:
+    """What the engine sees of a stored article: plain text, full text when extracted."""
+    text = article.extracted_text or html_to_text(article.content)
+    summary = html_to_text(article.summary)
+    if summary and text.startswith(summary):
+        summary = ""  # feeds often repeat the summary as the content's first paragraph
+    return ArticleDoc(
+        id=str(article.id),
+        title=html_to_text(article.title),
+        summary=summary,
+        text=text,
+        published=article.published_at,
+        source=source_of(feed),
+        feed=feed.title,
+        categories=tuple(str(c) for c in article.categories or ()),
+        url=article.url,
+        language=article.language,
+    )
+
+
+def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> StoryEngine:
+    """An engine holding what the database knows about the stories still open at ``since``."""
+    next_id = (session.scalar(select(func.max(Story.id))) or 0) + 1
+    engine = StoryEngine(settings, next_story_id=next_id)
+    # Document frequencies: learned again from the latest clustered articles (in their arrival order).
+    recent = session.execute(
+        select(Article, Feed)
+        .join(Feed, Article.feed_id == Feed.id)
+        .where(Article.clustered_at.is_not(None), Article.duplicate_of_id.is_(None))
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(settings.idf_articles)
+    ).all()
+    for article, feed in reversed(recent):
+        engine.learn_terms(article_doc(article, feed))
+    horizon = since - timedelta(days=settings.max_gap_days)
+    stories = session.scalars(
+        select(Story)
+        .where(Story.merged_into_id.is_(None), Story.last_published_at >= horizon)
+        .order_by(Story.id)
+    )
+    for story in stories:
+        state = StoryState.from_json(story.id, story.state or {}, story.first_published_at, story.last_published_at)
+        if state is not None:
+            engine.restore_story(state)
+    window_start = since - timedelta(hours=settings.time_window_hours)
+    originals = session.execute(
+        select(Article.id, Article.fingerprint, Article.published_at, Feed, StoryArticle.story_id)
+        .join(Feed, Article.feed_id == Feed.id)
+        .join(StoryArticle, StoryArticle.article_id == Article.id)
+        .where(
+            Article.clustered_at.is_not(None),
+            Article.duplicate_of_id.is_(None),
+            Article.fingerprint.is_not(None),
+            Article.published_at >= window_start,
+        )
+        .order_by(Article.published_at, Article.id)
+    )
+    for article_id, fp, published, feed, story_id in originals:
+        engine.restore_article(str(article_id), fp, source_of(feed), published, story_id)
+    return engine
+
+
+def _pending(session: Session, limit: int) -> list[tuple[Article, Feed]]:
+    rows = session.execute(
+        select(Article, Feed)
+        .join(Feed, Article.feed_id == Feed.id)
+        .where(Article.clustered_at.is_(None))
+        .order_by(Article.published_at, Article.id)
+        .limit(limit)
+    ).all()
+    return [(a, f) for a, f in rows]
+
+
+def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int = 500) -> ClusterSummary:
+    """Assign every article not yet clustered to a story; one transaction per batch (see the module doc)."""
+    settings = config.stories
+    summary = ClusterSummary()
+    changed: set[int] = set()
+    with db.session() as session:
+        first = session.scalar(select(func.min(Article.published_at)).where(Article.clustered_at.is_(None)))
+        if first is None:
+            return summary
+        engine = load_engine(session, settings, min(first, now))
+    while True:
+        with db.session() as session:
+            batch = _pending(session, batch_size)
+            if not batch:
+                break
+            touched: set[int] = set()
+            for article, feed in batch:
+                result = engine.add(article_doc(article, feed))
+                _record(session, article, result, now, summary)
+                touched.add(result.story_id)
+                for absorbed, survivor in result.merges:
+                    _merge(session, absorbed, survivor, now)
+                    summary.merged.append((absorbed, survivor))
+                    touched.discard(absorbed)
+                    changed.discard(absorbed)
+                    touched.add(survivor)
+            session.flush()
+            live = {engine.resolve(s) for s in touched}
+            _refresh(session, engine, live, now)
+            changed |= live
+            summary.batches += 1
+        log.debug("clustered a batch of %d articles", len(batch))
+    summary.changed_story_ids = sorted(changed)
+    log.info(
+        "clustered %d articles: %d new stories, %d joined, %d copies, %d merges",
+        summary.articles,
+        summary.new_stories,
+        summary.joined,
+        summary.duplicates,
+        summary.merges,
+    )
+    return summary
+
+
+def _record(session: Session, article: Article, result: Assignment, now: datetime, summary: ClusterSummary) -> None:
+    summary.articles += 1
+    if result.new_story:
+        summary.new_stories += 1
+        session.add(
+            Story(
+                id=result.story_id,
+                title=article.title,
+                created_at=now,
+                updated_at=now,
+                first_published_at=article.published_at,
+                last_published_at=article.published_at,
+            )
+        )
+        session.flush()
+    elif result.duplicate_of is None:
+        summary.joined += 1
+    if result.duplicate_of is not None:
+        summary.duplicates += 1
+        article.duplicate_of_id = int(result.duplicate_of)
+        article.duplicate_reason = "text"
+    summary.merges += len(result.merges)
+    article.fingerprint = result.fingerprint
+    article.clustered_at = now
+    session.add(StoryArticle(article_id=article.id, story_id=result.story_id, added_at=now, similarity=result.similarity))
+
+
+def _merge(session: Session, absorbed: int, survivor: int, now: datetime) -> None:
+    session.flush()
+    session.execute(update(StoryArticle).where(StoryArticle.story_id == absorbed).values(story_id=survivor))
+    story = session.get(Story, absorbed)
+    if story is not None:
+        story.merged_into_id = survivor
+        story.article_count = 0
+        story.source_count = 0
+        story.state = None
+        story.updated_at = now
+    # Earlier pointers to the absorbed story now point straight to the survivor (no chains to follow).
+    session.execute(update(Story).where(Story.merged_into_id == absorbed).values(merged_into_id=survivor))
+
+
+def _refresh(session: Session, engine: StoryEngine, story_ids: Iterable[int], now: datetime) -> None:
+    """Recompute what a story shows from its members, and store the engine's state for the next run."""
+    for story_id in sorted(story_ids):
+        story = session.get(Story, story_id)
+        if story is None:
+            continue
+        members = session.execute(
+            select(Article, Feed)
+            .join(StoryArticle, StoryArticle.article_id == Article.id)
+            .join(Feed, Article.feed_id == Feed.id)
+            .where(StoryArticle.story_id == story_id)
+            .order_by(Article.published_at, Article.id)
+        ).all()
+        if not members:
+            continue
+        originals = [(a, f) for a, f in members if a.duplicate_of_id is None] or list(members)
+        story.title = originals[0][0].title
+        story.article_count = len(members)
+        story.source_count = len({source_of(f) for _, f in originals})
+        story.first_published_at = members[0][0].published_at
+        story.last_published_at = max(a.published_at for a, _ in members)
+        story.updated_at = now
+        state = engine.story(story_id)
+        story.state = state.to_json() if state is not None else story.state
