@@ -80,7 +80,9 @@ pass_app = click.make_pass_decorator(App)
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Our own INFO lines (one-line run summaries for cron) by default; libraries only from -v on."""
     root_level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=root_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=root_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose >= 2 else logging.INFO)
 
 
@@ -163,7 +165,9 @@ def feeds_remove(app: App, url: str) -> None:
         count = remove_feed(s, url)
     click.echo(f"Removed {url} and its {count} articles.")
     if any(f.url == url for f in app.config.feeds):
-        click.echo("Note: it is listed in the config file and comes back on the next run unless removed there.")
+        click.echo(
+            "Note: it is listed in the config file and comes back on the next run unless removed there."
+        )
 
 
 @feeds.command("list")
@@ -202,7 +206,9 @@ def feeds_import(app: App, file: Path) -> None:
 
 
 @feeds.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
+)
 @pass_app
 def feeds_export(app: App, output: Path | None) -> None:
     """Write all feeds as OPML 2.0."""
@@ -277,7 +283,9 @@ def eval_stories(app: App, file: Path, as_json: bool) -> None:
     click.echo(f"{file.name}: {report.articles} articles")
     click.echo(f"B-cubed   P {report.bcubed_p:.4f}  R {report.bcubed_r:.4f}  F1 {report.bcubed_f1:.4f}")
     click.echo(f"pairwise  P {report.pairwise_p:.4f}  R {report.pairwise_r:.4f}  F1 {report.pairwise_f1:.4f}")
-    click.echo(f"stories   {report.clusters} (gold {report.gold_clusters}); copies {report.duplicates}; merges {report.merges}")
+    click.echo(
+        f"stories   {report.clusters} (gold {report.gold_clusters}); copies {report.duplicates}; merges {report.merges}"
+    )
     click.echo(f"speed     {report.ms_per_article:.3f} ms per article (dedupe + clustering)")
 
 

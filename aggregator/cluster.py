@@ -51,12 +51,13 @@ class Assignment:
     """The engine's decision for one article."""
 
     article_id: str
-    story_id: int
-    new_story: bool
+    story_id: int  # the story the article is in now (after any merges it caused)
+    new_story: bool  # a story was started for this article (``created``), even if it was merged away at once
     similarity: float  # to the story's centroid (1.0 for the first article; the resemblance for a copy)
     fingerprint: str
     duplicate_of: str | None = None  # the original's article id when the article is a copy
     merges: tuple[tuple[int, int], ...] = ()  # (absorbed, survivor) story ids merged after this article
+    created: int | None = None  # the id of the story started for this article
 
 
 @dataclass
@@ -196,7 +197,10 @@ class StoryEngine:
         self.article_story[doc.id] = story.id
         merges = self._merge_converged(story, [sid for sid, _, _ in scored])
         story_id = self.resolve(story.id)
-        return Assignment(doc.id, story_id, new, round(similarity, 4), fp, merges=tuple(merges))
+        created = story.id if new else None
+        return Assignment(
+            doc.id, story_id, new, round(similarity, 4), fp, merges=tuple(merges), created=created
+        )
 
     def _threshold(self, counts: Mapping[str, float]) -> float:
         """Headlines share few words even when they report one event: the bar drops with less text."""
@@ -300,7 +304,9 @@ class StoryEngine:
             survivor, absorbed = (story, other) if story.id < other.id else (other, story)
             for term, weight in absorbed.centroid.items():
                 survivor.centroid[term] = survivor.centroid.get(term, 0.0) + weight
-            survivor.centroid = {t: survivor.centroid[t] for t in top_terms(survivor.centroid, CENTROID_TERMS)}
+            survivor.centroid = {
+                t: survivor.centroid[t] for t in top_terms(survivor.centroid, CENTROID_TERMS)
+            }
             survivor.size += absorbed.size
             survivor.norm = math.sqrt(sum(w * w for w in survivor.centroid.values()))
             for when in (absorbed.first, absorbed.last):

@@ -99,7 +99,9 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
         .order_by(Story.id)
     )
     for story in stories:
-        state = StoryState.from_json(story.id, story.state or {}, story.first_published_at, story.last_published_at)
+        state = StoryState.from_json(
+            story.id, story.state or {}, story.first_published_at, story.last_published_at
+        )
         if state is not None:
             engine.restore_story(state)
     window_start = since - timedelta(hours=settings.time_window_hours)
@@ -175,13 +177,15 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
     return summary
 
 
-def _record(session: Session, article: Article, result: Assignment, now: datetime, summary: ClusterSummary) -> None:
+def _record(
+    session: Session, article: Article, result: Assignment, now: datetime, summary: ClusterSummary
+) -> None:
     summary.articles += 1
-    if result.new_story:
+    if result.created is not None:
         summary.new_stories += 1
         session.add(
             Story(
-                id=result.story_id,
+                id=result.created,
                 title=article.title,
                 created_at=now,
                 updated_at=now,
@@ -199,7 +203,11 @@ def _record(session: Session, article: Article, result: Assignment, now: datetim
     summary.merges += len(result.merges)
     article.fingerprint = result.fingerprint
     article.clustered_at = now
-    session.add(StoryArticle(article_id=article.id, story_id=result.story_id, added_at=now, similarity=result.similarity))
+    session.add(
+        StoryArticle(
+            article_id=article.id, story_id=result.story_id, added_at=now, similarity=result.similarity
+        )
+    )
 
 
 def _merge(session: Session, absorbed: int, survivor: int, now: datetime) -> None:

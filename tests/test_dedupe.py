@@ -17,7 +17,9 @@ def test_a_syndicated_copy_is_found_and_points_to_the_original() -> None:
     copy = copy_of(original, "copy", hours=2, source="c.example")
     other = doc("q2", "Chile lifts tsunami warning", QUAKE_2026_B, source="b.example")
     assert len(fingerprint(copy)) == 64
-    assert distance(fingerprint(original), fingerprint(copy)) < distance(fingerprint(original), fingerprint(other))
+    assert distance(fingerprint(original), fingerprint(copy)) < distance(
+        fingerprint(original), fingerprint(other)
+    )
     found = index_with(original).find(fingerprint(copy), copy.source, copy.published)
     assert found is not None and found[0] == "q1"
 

@@ -37,7 +37,9 @@ class StoriesReport:
         return {k: round(v, 4) if isinstance(v, float) else v for k, v in self.__dict__.items()}
 
 
-def cluster_articles(articles: list[EvalArticle], settings: StoriesConfig) -> tuple[dict[str, int], int, int, float]:
+def cluster_articles(
+    articles: list[EvalArticle], settings: StoriesConfig
+) -> tuple[dict[str, int], int, int, float]:
     """Predicted story per article id, copies found, merges made, and seconds spent in the engine."""
     engine = StoryEngine(settings)
     assigned: dict[str, int] = {}
