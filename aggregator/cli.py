@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from . import __version__
-from .config import Config, find_config_path, load_config
+from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
@@ -232,7 +232,9 @@ def status(app: App, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    console = Console(soft_wrap=True)
+    console = Console()
+    if not console.is_terminal:  # piped or in a log: do not wrap cells to 80 columns
+        console = Console(width=200)
     console.print(f"Database: {app.database().describe()}")
     console.print("  ".join(f"{k}: {v}" for k, v in data["counts"].items()))
     table = Table("state", "feed", "articles", "errors", "last success", "next fetch", "last error")
@@ -247,6 +249,12 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+
+
+@cli.command("config-reference")
+def config_reference() -> None:
+    """Print every setting with its type, default and meaning (Markdown)."""
+    click.echo(reference_markdown(), nl=False)
 
 
 @cli.command("cluster")

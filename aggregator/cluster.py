@@ -29,7 +29,7 @@ from typing import Any
 from .config import StoriesConfig
 from .dedupe import DuplicateIndex, fingerprint
 from .docs import ArticleDoc
-from .text import DocumentFrequencies, Vector, cosine, key_phrases, normalized, tokenize, top_terms
+from .text import DocumentFrequencies, Vector, cosine, key_phrases, tokenize, top_terms
 
 STATE_VERSION = 1
 
@@ -95,15 +95,15 @@ def _words(text: str, limit: int) -> str:
     return " ".join(parts[:limit])
 
 
-def _field_counts(terms: Iterable[str], weight: float, into: Counter[str]) -> None:
+def _field_counts(terms: Iterable[str], weight: float, into: dict[str, float]) -> None:
     """Sublinear term frequency inside a field, then the field's weight (a title word is worth more)."""
     for term, n in Counter(terms).items():
-        into[term] += weight * (1.0 + math.log(n))
+        into[term] = into.get(term, 0.0) + weight * (1.0 + math.log(n))
 
 
-def features(doc: ArticleDoc) -> Counter[str]:
+def features(doc: ArticleDoc) -> dict[str, float]:
     """Weighted term counts of an article: title words count thrice, key phrases add their own terms."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     lead = _words(doc.text, TEXT_WORDS)
     _field_counts(tokenize(doc.title), TITLE_WEIGHT, counts)
     _field_counts(tokenize(doc.summary), SUMMARY_WEIGHT, counts)

@@ -522,3 +522,12 @@ def _toml(value: Any) -> str:
     if isinstance(value, tuple):
         return "[" + ", ".join(f'"{v}"' for v in value) + "]"
     return str(value)
+
+
+def reference_markdown() -> str:
+    """The configuration reference as a Markdown table (printed by `aggregator config-reference`)."""
+    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for key, kind, default, doc in reference():
+        doc = doc.replace("|", "\\|")
+        lines.append(f"| `{key}` | {kind} | `{default}` | {doc} |")
+    return "\n".join(lines) + "\n"

@@ -138,7 +138,7 @@ def test_every_article_lands_in_exactly_one_live_story(items: list[tuple[list[st
             title=" ".join(words),
             published=None if undated else T0 + timedelta(hours=hours),
             source=f"s{i % 3}",
-        )  # fmt: skip
+        )
         for i, (words, hours, undated) in enumerate(items)
     ]
     members: dict[int, list[str]] = {}
