@@ -34,7 +34,7 @@ from .text import DocumentFrequencies, Vector, cosine, key_phrases, tokenize, to
 STATE_VERSION = 1
 
 TITLE_WEIGHT = 3.0
-SUMMARY_WEIGHT = 1.5
+SUMMARY_WEIGHT = 2.0
 PHRASE_WEIGHT = 1.0
 TEXT_WEIGHT = 1.0
 CATEGORY_WEIGHT = 0.5
@@ -43,7 +43,7 @@ CENTROID_TERMS = 200
 INDEX_TERMS = 40
 QUERY_TERMS = 20
 MAX_CANDIDATES = 40
-SEEN_ONLY = 1
+HEADLINE_TERMS = 10  # distinct content words of a long headline: the bar is lowest up to here
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,9 @@ def features(doc: ArticleDoc) -> dict[str, float]:
     lead = _words(doc.text, TEXT_WORDS)
     _field_counts(tokenize(doc.title), TITLE_WEIGHT, counts)
     _field_counts(tokenize(doc.summary), SUMMARY_WEIGHT, counts)
-    _field_counts(tokenize(lead), TEXT_WEIGHT, counts)
+    lead_terms = tokenize(lead)
+    _field_counts(lead_terms, TEXT_WEIGHT, counts)
+    # Multi-word names and numbers as features of their own: "Betty Ford Center" is more than its words.
     phrases = [p for p in key_phrases("\n".join((doc.title, doc.summary, lead))) if " " in p or p.isdigit()]
     _field_counts(("=" + p for p in phrases), PHRASE_WEIGHT, counts)
     _field_counts((t for c in doc.categories for t in tokenize(c)), CATEGORY_WEIGHT, counts)
@@ -175,10 +177,10 @@ class StoryEngine:
 
         counts = features(doc)
         # Words no earlier article used cannot match any story; left in, they only dilute the cosine.
-        query = self.df.weigh({t: c for t, c in counts.items() if t in self.df.counts}) if SEEN_ONLY else None
+        query = self.df.weigh({t: c for t, c in counts.items() if t in self.df.counts})
         self.df.add(counts)
         vector = self.df.weigh(counts)
-        scored = self._score(query if query is not None else vector, doc.published)
+        scored = self._score(query, doc.published)
         needed = self._threshold(counts)
         best: tuple[float, int] | None = None
         for story_id, sim, gap in scored:
@@ -208,7 +210,9 @@ class StoryEngine:
         words = sum(1 for t in counts if not t.startswith("="))
         if words >= s.full_text_terms:
             return s.join_threshold
-        share = math.log1p(words) / math.log1p(s.full_text_terms)
+        share = max(
+            0.0, math.log(max(words, 1) / HEADLINE_TERMS) / math.log(s.full_text_terms / HEADLINE_TERMS)
+        )
         return s.headline_threshold + (s.join_threshold - s.headline_threshold) * share
 
     def _time_penalty(self, gap: timedelta | None) -> float:

@@ -160,15 +160,18 @@ class FulltextConfig:
 @dataclass(frozen=True)
 class StoriesConfig:
     time_window_hours: float = setting(
-        72.0, "An article joins a story only if the story had coverage within this many hours.", _positive
+        72.0,
+        "Reports within this many hours of a story's coverage join it on text similarity alone; later ones "
+        "need more (`gap_penalty`). Also how long an original is kept for finding its syndicated copies.",
+        _positive,
     )
     join_threshold: float = setting(
-        0.45,
+        0.25,
         "Similarity (cosine to the story's centroid) a full-text article needs to join a story.",
         _fraction,
     )
     headline_threshold: float = setting(
-        0.25,
+        0.1,
         "Similarity a headline-only article needs to join a story; the bar rises towards `join_threshold` "
         "with the amount of text (headlines of one event share few words).",
         _fraction,
@@ -177,18 +180,18 @@ class StoriesConfig:
         60, "Distinct content words from which an article counts as full text for the joining bar.", _positive
     )
     gap_penalty: float = setting(
-        0.05,
+        0.02,
         "Extra similarity needed per doubling of the time gap beyond `time_window_hours` "
         "(two earthquakes a year apart stay two stories).",
         _non_negative,
     )
     max_gap_days: float = setting(
-        60.0,
+        400.0,
         "Stories without coverage for this many days leave the candidate index and are never joined.",
         _positive,
     )
     merge_threshold: float = setting(
-        0.8, "Centroid similarity at which two stories are merged (1 disables merging).", _fraction
+        0.3, "Centroid similarity at which two stories are merged (1 disables merging).", _fraction
     )
     duplicate_threshold: float = setting(
         0.9, "Text resemblance above which an article is a syndicated copy of another.", _fraction
