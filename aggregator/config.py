@@ -180,7 +180,7 @@ class StoriesConfig:
         60, "Distinct content words from which an article counts as full text for the joining bar.", _positive
     )
     gap_penalty: float = setting(
-        0.02,
+        0.06,
         "Extra similarity needed per doubling of the time gap beyond `time_window_hours` "
         "(two earthquakes a year apart stay two stories).",
         _non_negative,
