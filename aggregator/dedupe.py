@@ -40,6 +40,7 @@ from .docs import ArticleDoc
 from .text import normalize
 
 MIN_WORDS = 40  # below this many words a text is "short": exact matching only
+MAX_WORDS = 1000
 SHINGLE = 4
 BITS = 256
 BANDS = 16
@@ -47,9 +48,22 @@ BAND_BITS = BITS // BANDS
 _BIT_WEIGHTS = np.array([1 << i for i in range(8)], dtype=np.uint8)
 
 
+_LANE_OFFSETS = [np.uint64((0x9E3779B97F4A7C15 * lane) % 2**64) for lane in range(1, BITS // 64 + 1)]
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
 def _hashes(items: list[str]) -> np.ndarray:
-    data = [hashlib.blake2b(item.encode("utf-8"), digest_size=BITS // 8).digest() for item in items]
-    return np.frombuffer(b"".join(data), dtype=np.uint8).reshape(len(items), BITS // 8)
+    """BITS hash bits per item: a 64-bit blake2b, widened by splitmix64 into BITS // 64 independent lanes."""
+    data = b"".join(hashlib.blake2b(item.encode("utf-8"), digest_size=8).digest() for item in items)
+    seeds = np.frombuffer(data, dtype="<u8")
+    lanes = []
+    for offset in _LANE_OFFSETS:
+        x = seeds + offset
+        x = (x ^ (x >> np.uint64(30))) * _MIX1
+        x = (x ^ (x >> np.uint64(27))) * _MIX2
+        lanes.append(x ^ (x >> np.uint64(31)))
+    return np.stack(lanes, axis=1).astype("<u8").view(np.uint8).reshape(len(items), BITS // 8)
 
 
 def simhash(words: list[str]) -> int:
@@ -61,7 +75,9 @@ def simhash(words: list[str]) -> int:
 
 
 def doc_words(doc: ArticleDoc) -> list[str]:
-    return normalize(" ".join(part for part in (doc.title, doc.summary, doc.text) if part)).split()
+    """Normalised words of title, summary and text; the first MAX_WORDS are enough to recognise a copy."""
+    text = " ".join(part for part in (doc.title, doc.summary, doc.text) if part)
+    return normalize(" ".join(text.split(maxsplit=MAX_WORDS)[:MAX_WORDS])).split()
 
 
 def fingerprint(doc: ArticleDoc) -> str:
