@@ -43,6 +43,7 @@ CENTROID_TERMS = 200
 INDEX_TERMS = 40
 QUERY_TERMS = 20
 MAX_CANDIDATES = 40
+MAX_POSTINGS = 150
 HEADLINE_TERMS = 10  # distinct content words of a long headline: the bar is lowest up to here
 
 
@@ -129,7 +130,9 @@ class StoryEngine:
         self.stories: dict[int, StoryState] = {}
         self.merged_into: dict[int, int] = {}
         self.article_story: dict[str, int] = {}  # originals in the duplicate index -> their story
-        self._postings: dict[str, set[int]] = defaultdict(set)
+        # term -> story ids, least recently updated first; each list is capped at MAX_POSTINGS so that a
+        # common term never makes the candidate search grow with the number of stories.
+        self._postings: dict[str, dict[int, None]] = {}
         self._indexed: dict[int, list[str]] = {}
         self._expiry: list[tuple[datetime, int]] = []
         self._next_id = next_story_id
@@ -270,19 +273,20 @@ class StoryEngine:
 
     def _reindex(self, story: StoryState) -> None:
         new = top_terms(story.centroid, INDEX_TERMS)
-        old = self._indexed.get(story.id, [])
-        if new == old:
-            return
-        for term in set(old) - set(new):
+        for term in set(self._indexed.get(story.id, ())) - set(new):
             self._unpost(term, story.id)
         for term in new:
-            self._postings[term].add(story.id)
+            ids = self._postings.setdefault(term, {})
+            ids.pop(story.id, None)
+            ids[story.id] = None  # now the most recent
+            if len(ids) > MAX_POSTINGS:
+                del ids[next(iter(ids))]  # the story least recently updated drops out of this term's list
         self._indexed[story.id] = new
 
     def _unpost(self, term: str, story_id: int) -> None:
         ids = self._postings.get(term)
         if ids is not None:
-            ids.discard(story_id)
+            ids.pop(story_id, None)
             if not ids:
                 del self._postings[term]
 
