@@ -200,7 +200,7 @@ class StoryEngine:
         self._absorb(story, vector, doc.published)
         self.duplicates.add(doc.id, fp, doc.source, doc.published)
         self.article_story[doc.id] = story.id
-        merges = self._merge_converged(story, [sid for sid, _, _ in scored])
+        merges = self._merge_converged(story, [sid for sid, *_ in scored])
         story_id = self.resolve(story.id)
         created = story.id if new else None
         return Assignment(
@@ -219,8 +219,14 @@ class StoryEngine:
         return s.headline_threshold + (s.join_threshold - s.headline_threshold) * share
 
     def _time_penalty(self, gap: timedelta | None) -> float:
-        """Within the window nothing; beyond it the bar rises with every doubling of the gap."""
-        if gap is None or gap <= self.window:
+        """Within the window nothing; beyond it the bar rises with every doubling of the gap.
+
+        Without a date on either side there is no evidence from time that two reports belong together, so
+        text alone must carry more (``undated_penalty``).
+        """
+        if gap is None:
+            return self.settings.undated_penalty
+        if gap <= self.window:
             return 0.0
         return self.settings.gap_penalty * math.log2(gap / self.window)
 
@@ -307,7 +313,7 @@ class StoryEngine:
             if gap is not None and gap > self.window:
                 continue
             sim = cosine(story.centroid, other.centroid) / (story.norm * other.norm)
-            if sim < threshold:
+            if sim < threshold + self._time_penalty(gap):
                 continue
             survivor, absorbed = (story, other) if story.id < other.id else (other, story)
             for term, weight in absorbed.centroid.items():

@@ -185,6 +185,12 @@ class StoriesConfig:
         "(two earthquakes a year apart stay two stories).",
         _non_negative,
     )
+    undated_penalty: float = setting(
+        0.05,
+        "Extra similarity needed when the article or the story has no date: without time as evidence, "
+        "text alone must carry the decision.",
+        _non_negative,
+    )
     max_gap_days: float = setting(
         400.0,
         "Stories without coverage for this many days leave the candidate index and are never joined.",

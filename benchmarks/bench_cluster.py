@@ -39,7 +39,9 @@ def base_stream() -> list[ArticleDoc]:
     end = headlines[-1].published
     assert start is not None and end is not None
     step = (end - start) / max(1, len(texts))
-    dated = [dataclasses.replace(d, published=start + step * i, source=f"ecb{i % 50}") for i, d in enumerate(texts)]
+    dated = [
+        dataclasses.replace(d, published=start + step * i, source=f"ecb{i % 50}") for i, d in enumerate(texts)
+    ]
     return sorted(headlines + dated, key=lambda d: (d.published, d.id))
 
 

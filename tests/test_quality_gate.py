@@ -7,6 +7,7 @@ raised on purpose as the engine improves, and lowered only deliberately, with th
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from aggregator.config import StoriesConfig
@@ -24,7 +25,9 @@ def test_story_clustering_meets_its_floors(name: str) -> None:
         pytest.skip(f"evaluation set not found at {path}: the quality gate needs ../shared/data")
     report = evaluate_stories(path, StoriesConfig()).as_dict()
     below = {
-        metric: (report[metric], floor) for metric, floor in FLOORS["stories"][name].items() if report[metric] < floor
+        metric: (report[metric], floor)
+        for metric, floor in FLOORS["stories"][name].items()
+        if report[metric] < floor
     }
     assert not below, f"{name}: below the floor (measured, floor): {below}"
 
