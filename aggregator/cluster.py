@@ -141,7 +141,8 @@ class StoryEngine:
     # -- restoring from the database ---------------------------------------------------------------
 
     def restore_story(self, state: StoryState) -> None:
-        self.stories[state.id] = state
+        self.stories.pop(state.id, None)
+        self.stories[state.id] = state  # callers restore the least recently updated first
         self._next_id = max(self._next_id, state.id + 1)
         self._reindex(state)
         if state.last is not None:
@@ -176,6 +177,7 @@ class StoryEngine:
             story = self.stories.get(self.resolve(self.article_story[original[0]]))
             if story is not None:
                 self._touch(story, doc.published)
+                self._bump(story)
                 return Assignment(doc.id, story.id, False, original[1], fp, duplicate_of=original[0])
 
         counts = features(doc)
@@ -201,6 +203,7 @@ class StoryEngine:
         self.duplicates.add(doc.id, fp, doc.source, doc.published)
         self.article_story[doc.id] = story.id
         merges = self._merge_converged(story, [sid for sid, *_ in scored])
+        self._evict()
         story_id = self.resolve(story.id)
         created = story.id if new else None
         return Assignment(
@@ -274,6 +277,7 @@ class StoryEngine:
         if len(centroid) > CENTROID_TERMS:
             story.centroid = centroid = {t: centroid[t] for t in top_terms(centroid, CENTROID_TERMS)}
         story.size += 1
+        self._bump(story)
         story.norm = math.sqrt(sum(w * w for w in centroid.values()))
         self._touch(story, when)
         self._reindex(story)
@@ -333,6 +337,18 @@ class StoryEngine:
             merges.append((absorbed.id, survivor.id))
             story = survivor
         return merges
+
+    def _bump(self, story: StoryState) -> None:
+        """Mark a story as the most recently updated (``self.stories`` is kept in that order)."""
+        self.stories[story.id] = self.stories.pop(story.id, story)
+
+    def _evict(self) -> None:
+        """Beyond ``max_open_stories`` the least recently updated stories leave the index (memory and the
+        restore at the start of a run stay bounded however long the store runs)."""
+        while len(self.stories) > self.settings.max_open_stories:
+            story_id = next(iter(self.stories))
+            self._drop_from_index(story_id)
+            del self.stories[story_id]
 
     def _expire(self, now: datetime) -> None:
         """Stories without coverage for ``max_gap`` leave the index; originals leave after the window."""

@@ -197,6 +197,12 @@ class StoriesConfig:
         "Stories without coverage for this many days leave the candidate index and are never joined.",
         _positive,
     )
+    max_open_stories: int = setting(
+        20000,
+        "Most stories kept in the candidate index (the least recently updated leave first); bounds memory "
+        "and the work of rebuilding the index at the start of `aggregator cluster`.",
+        _positive,
+    )
     merge_threshold: float = setting(
         0.3, "Centroid similarity at which two stories are merged (1 disables merging).", _fraction
     )

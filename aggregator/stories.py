@@ -93,12 +93,15 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
     for article, feed in reversed(recent):
         engine.learn_terms(article_doc(article, feed))
     horizon = since - timedelta(days=settings.max_gap_days)
-    stories = session.scalars(
+    latest = (
         select(Story)
         .where(Story.merged_into_id.is_(None), Story.last_published_at >= horizon)
-        .order_by(Story.id)
+        .order_by(Story.last_published_at.desc(), Story.id.desc())
+        .limit(settings.max_open_stories)
     )
-    for story in stories:
+    for story in reversed(
+        session.scalars(latest).all()
+    ):  # least recently updated first, as the engine keeps them
         state = StoryState.from_json(
             story.id, story.state or {}, story.first_published_at, story.last_published_at
         )

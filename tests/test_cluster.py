@@ -153,3 +153,14 @@ def test_every_article_lands_in_exactly_one_live_story(items: list[tuple[list[st
             final[article_id] = engine.resolve(story_id)
     assert set(final) == {d.id for d in docs}
     assert set(final.values()) <= set(engine.stories)
+
+
+def test_beyond_the_cap_the_least_recently_updated_story_leaves_the_index() -> None:
+    engine = StoryEngine(StoriesConfig(max_open_stories=2))
+    first, budget, *_ = event_stream()
+    engine.add(first)  # story 1
+    engine.add(budget)  # story 2
+    engine.add(doc("q2", "Chile lifts tsunami warning after 6.8 quake near Iquique", QUAKE_2026_B, hours=2))
+    engine.add(doc("x", "Orchestra wins a national prize for its new recording", hours=3))  # story 3
+    assert set(engine.stories) == {1, 3}  # the budget story was updated least recently
+    assert all(2 not in ids for ids in engine._postings.values())
