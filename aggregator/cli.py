@@ -262,9 +262,21 @@ def config_reference() -> None:
 @pass_app
 def cluster_command(app: App, batch_size: int) -> None:
     """Assign every article not yet clustered to a story (idempotent; resumes after a crash)."""
+    from .locking import run_lock
+    from .runs import record_step
     from .stories import cluster_pending
 
-    result = cluster_pending(app.database(), app.config, app.now(), batch_size=batch_size)
+    db = app.database()
+    # One run at a time: story ids come from the database's highest id, so two writers would collide.
+    with run_lock(db, app.config.data_dir), record_step(db, "cluster", app.now) as step:
+        result = cluster_pending(db, app.config, app.now(), batch_size=batch_size)
+        step.counts = {
+            "articles": result.articles,
+            "new_stories": result.new_stories,
+            "joined": result.joined,
+            "duplicates": result.duplicates,
+            "merges": result.merges,
+        }
     click.echo(
         f"Clustered {result.articles} articles: {result.new_stories} new stories, {result.joined} joined a story, "
         f"{result.duplicates} copies, {result.merges} stories merged."

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from aggregator import stories as stories_module
 from aggregator.config import Config
 from aggregator.db import Database
-from aggregator.db.models import Article, Feed, Story, StoryArticle
+from aggregator.db.models import Article, Feed, Run, Story, StoryArticle
 from aggregator.docs import ArticleDoc
 from aggregator.stories import cluster_pending
 
@@ -153,6 +153,11 @@ def test_cluster_command(write_config: Callable[..., Path], run_cli: Callable[..
     assert result.exit_code == 0, result.output
     assert "Clustered 7 articles" in result.output and "1 copies" in result.output
     assert "Clustered 0 articles" in run_cli(path, "cluster").output
+    with config_db.session() as s:
+        runs = s.scalars(select(Run).where(Run.step == "cluster").order_by(Run.id)).all()
+        assert [r.outcome for r in runs] == ["ok", "ok"]
+        assert runs[0].counts is not None and runs[0].counts["articles"] == 7
+    config_db.dispose()
 
 
 def test_eval_stories_command(tmp_path: Path, run_cli: Callable[..., Result]) -> None:
