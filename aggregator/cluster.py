@@ -202,7 +202,9 @@ class StoryEngine:
         self._absorb(story, vector, doc.published)
         self.duplicates.add(doc.id, fp, doc.source, doc.published)
         self.article_story[doc.id] = story.id
-        merges = self._merge_converged(story, [sid for sid, *_ in scored])
+        merges = self._merge_converged(
+            story, [sid for sid, *_ in scored], needed - self.settings.headline_threshold
+        )
         self._evict()
         story_id = self.resolve(story.id)
         created = story.id if new else None
@@ -305,10 +307,17 @@ class StoryEngine:
         for term in self._indexed.pop(story_id, []):
             self._unpost(term, story_id)
 
-    def _merge_converged(self, story: StoryState, others: Iterable[int]) -> list[tuple[int, int]]:
+    def _merge_converged(
+        self, story: StoryState, others: Iterable[int], extra: float
+    ) -> list[tuple[int, int]]:
+        """Merge ``story`` with candidates whose centroids came close. Like joining, merging asks more of
+        full-text stories than of headline stories (``extra``: how far the joining bar rose with the text)."""
         merges: list[tuple[int, int]] = []
         threshold = self.settings.merge_threshold
-        if threshold >= 1.0 or not story.norm:
+        if threshold >= 1.0:
+            return merges
+        threshold += extra
+        if not story.norm:
             return merges
         for other_id in others:
             other = self.stories.get(other_id)

@@ -171,7 +171,7 @@ class StoriesConfig:
         _fraction,
     )
     headline_threshold: float = setting(
-        0.1,
+        0.12,
         "Similarity a headline-only article needs to join a story; the bar rises towards `join_threshold` "
         "with the amount of text (headlines of one event share few words).",
         _fraction,
@@ -204,7 +204,10 @@ class StoriesConfig:
         _positive,
     )
     merge_threshold: float = setting(
-        0.3, "Centroid similarity at which two stories are merged (1 disables merging).", _fraction
+        0.25,
+        "Centroid similarity at which two headline stories are merged; for full-text stories the bar rises "
+        "as the joining bar does (1 disables merging).",
+        _fraction,
     )
     duplicate_threshold: float = setting(
         0.9, "Text resemblance above which an article is a syndicated copy of another.", _fraction

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 Vector = dict[str, float]
+PRIOR_DOCS = 20
 
 # Words that carry no topic. English only; other languages still work, with weaker weighting of their
 # function words (the learned IDF pushes them down after a few hundred articles).
@@ -156,7 +157,7 @@ class DocumentFrequencies:
     any word they share is common.
     """
 
-    def __init__(self, prior_docs: int = 20) -> None:
+    def __init__(self, prior_docs: int = PRIOR_DOCS) -> None:
         self.docs = 0
         self.prior_docs = prior_docs
         self.counts: Counter[str] = Counter()
