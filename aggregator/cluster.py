@@ -189,7 +189,8 @@ class StoryEngine:
         needed = self._threshold(counts)
         best: tuple[float, int] | None = None
         for story_id, sim, gap in scored:
-            margin = sim - needed - self._time_penalty(gap)
+            young = self.settings.young_story_penalty / max(1, self.stories[story_id].size)
+            margin = sim - needed - self._time_penalty(gap) - young
             if margin >= 0 and (best is None or sim > best[0]):
                 best = (sim, story_id)
         if best is None:

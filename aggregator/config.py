@@ -186,6 +186,12 @@ class StoriesConfig:
         "earthquakes a year apart stay two stories).",
         _non_negative,
     )
+    young_story_penalty: float = setting(
+        0.1,
+        "Extra similarity needed to join a story of n articles: this / n. A story of one article is a noisy "
+        "target, so two incidents of one kind each get a story before they can mix.",
+        _non_negative,
+    )
     undated_penalty: float = setting(
         0.05,
         "Extra similarity needed when the article or the story has no date: without time as evidence, "
