@@ -277,6 +277,8 @@ def cluster_command(app: App, batch_size: int) -> None:
             "duplicates": result.duplicates,
             "merges": result.merges,
         }
+    # Part B hook ("More on this story" and topics): the lead wires its update here, e.g.
+    # update_story_links(db, app.config, result.changed_story_ids, result.merged, app.now()).
     click.echo(
         f"Clustered {result.articles} articles: {result.new_stories} new stories, {result.joined} joined a story, "
         f"{result.duplicates} copies, {result.merges} stories merged."

@@ -73,14 +73,19 @@ def _fold(word: str) -> str:
     word = word.casefold().replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    return word.replace("'", "").replace(".", "")
+    word = word.replace("'", "")
+    return word if _NUMBER.match(word) else word.replace(".", "")
+
+
+# Upper-case abbreviations that would otherwise fold into a stopword ("U.S." and "US" are not "us").
+_ABBREVIATIONS = {"U.S.": "usa", "US": "usa", "U.S": "usa"}
 
 
 def tokenize(text: str) -> list[str]:
     """Content words of ``text`` in order: lowercase, possessives and dots dropped, stopwords out, stemmed."""
     out = []
     for raw in _WORD.findall(text):
-        word = _fold(raw)
+        word = _ABBREVIATIONS.get(raw) or _fold(raw)
         if not word or word in STOPWORDS:
             continue
         if len(word) == 1 and not word.isdigit():
@@ -94,7 +99,7 @@ def _mostly_capitalised(words: list[str]) -> bool:
     alpha = [w for w in words if w[:1].isalpha() and w.casefold() not in STOPWORDS]
     if len(alpha) < 3:
         return False
-    return sum(1 for w in alpha if w[:1].isupper()) / len(alpha) > 0.7
+    return sum(1 for w in alpha if w[:1].isupper()) / len(alpha) >= 0.9
 
 
 def key_phrases(text: str) -> list[str]:
