@@ -317,7 +317,7 @@ class StoryEngine:
         threshold = self.settings.merge_threshold
         if threshold >= 1.0:
             return merges
-        threshold += extra
+        threshold += 2 * extra  # a wrong merge mixes two whole stories: twice the joining bar's rise
         if not story.norm:
             return merges
         for other_id in others:

@@ -212,7 +212,7 @@ class StoriesConfig:
     merge_threshold: float = setting(
         0.25,
         "Centroid similarity at which two headline stories are merged; for full-text stories the bar rises "
-        "as the joining bar does (1 disables merging).",
+        "by twice the rise of the joining bar (1 disables merging).",
         _fraction,
     )
     duplicate_threshold: float = setting(
