@@ -3,17 +3,30 @@
 Data flow of :meth:`StoryEngine.add` for one article (no database, no clock: time is the article's own)::
 
     doc -> fingerprint -> DuplicateIndex.find --copy--> the original's story (duplicate_of set)
-        -> features (title x3, summary, lead of the text, key phrases) -> TF-IDF (IDF learned from the stream)
-        -> candidate stories from an inverted index over the top terms of recent story centroids
-        -> score = cosine(doc, centroid) ; needed = threshold(amount of text) + time penalty(gap)
+        -> features: title x3, summary x2, the text's first 400 words, multi-word names and numbers
+        -> TF-IDF with IDF learned from the stream (the query keeps only words seen before: a word no
+           earlier article used cannot match a story and would only dilute the cosine)
+        -> candidate stories from an inverted index over the top terms of open story centroids
+        -> score = cosine(doc, story centroid)
+           bar   = join bar (headline_threshold .. join_threshold, rising with the amount of text)
+                   + time penalty (none within the window, growing with the square of the gap's doublings;
+                     undated_penalty when either side has no date)
+                   + young_story_penalty / story size (a one-article story is a noisy target)
         -> join the best story above its bar, else start a new story
-        -> update the centroid and its index terms ; merge stories whose centroids converged
+        -> add the doc to the centroid, re-index its top terms, merge stories whose centroids converged
 
-Cost per article is bounded by the index, never by the number of stored articles: the article's top
-``query_terms`` terms select candidate stories, only the best ``max_candidates`` are scored, and stories
-without coverage for ``max_gap_days`` leave the index. The same input order gives the same output.
-Story ids come from a counter the caller seeds (the database's next id), so they are stable; when two
-stories merge, the younger is absorbed into the older (``merges`` reports ``(absorbed, survivor)``).
+Why these choices (measured with `aggregator eval stories` on the development sets): centroids beat
+single links (a story's vocabulary grows with its coverage); a headline needs a far lower bar than a full
+text; time separates similar events; the young-story bar lets two incidents of one kind each found a
+story before they can mix; merging repairs fragments of headline stories.
+
+Cost per article is bounded, never a scan of the store: the article's top ``QUERY_TERMS`` terms select
+candidates from posting lists capped at ``MAX_POSTINGS`` (least recently updated stories drop out), only the
+best ``MAX_CANDIDATES`` are scored, stories leave the index after ``max_gap_days`` without coverage or when
+more than ``max_open_stories`` are open, and originals leave the duplicate index after the time window.
+The same input order gives the same output. Story ids come from a counter the caller seeds (the database's
+next id), so they are stable; when two stories merge, the younger is absorbed into the older (``merges``
+reports ``(absorbed, survivor)`` and :meth:`StoryEngine.resolve` follows the pointers).
 """
 
 from __future__ import annotations
@@ -219,9 +232,8 @@ class StoryEngine:
         words = sum(1 for t in counts if not t.startswith("="))
         if words >= s.full_text_terms:
             return s.join_threshold
-        share = max(
-            0.0, math.log(max(words, 1) / HEADLINE_TERMS) / math.log(s.full_text_terms / HEADLINE_TERMS)
-        )
+        span = math.log(max(s.full_text_terms, HEADLINE_TERMS + 1) / HEADLINE_TERMS)
+        share = max(0.0, math.log(max(words, 1) / HEADLINE_TERMS) / span)
         return s.headline_threshold + (s.join_threshold - s.headline_threshold) * share
 
     def _time_penalty(self, gap: timedelta | None) -> float:
