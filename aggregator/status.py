@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .db.models import Article, Feed, Story, Topic
+from .newsletter import newsletter_status
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -27,7 +28,7 @@ def feed_state(feed: Feed, now: datetime) -> str:
 
 def gather_status(session: Session, now: datetime) -> dict[str, Any]:
     article_counts = dict(
-        session.execute(select(Article.feed_id, func.count()).group_by(Article.feed_id)).tuples().all()
+        session.execute(select(Article.feed_id, func.count()).group_by(Article.feed_id)).all()
     )
     feeds = list(session.scalars(select(Feed).order_by(Feed.title, Feed.url)))
     feed_rows = [
@@ -51,9 +52,12 @@ def gather_status(session: Session, now: datetime) -> dict[str, Any]:
             "feeds": len(feeds),
             "feeds_in_error": sum(1 for r in feed_rows if r["state"] == "error"),
             "articles": count(select(func.count()).select_from(Article)),
-            "duplicates": count(select(func.count()).select_from(Article).where(Article.duplicate_of_id.is_not(None))),
+            "duplicates": count(
+                select(func.count()).select_from(Article).where(Article.duplicate_of_id.is_not(None))
+            ),
             "stories": count(select(func.count()).select_from(Story).where(Story.merged_into_id.is_(None))),
             "topics": count(select(func.count()).select_from(Topic)),
         },
         "feeds": feed_rows,
+        "newsletter": newsletter_status(session),
     }
