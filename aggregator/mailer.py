@@ -52,19 +52,19 @@ class SmtpTransport:
     def deliver(self, message: bytes, *, sender: str, recipients: Sequence[str], name: str) -> str:
         where = f"smtp://{self.host}:{self.port}"
         context = self.ssl_context or ssl.create_default_context()
+        smtp: smtplib.SMTP | None = None
         try:
-            smtp: smtplib.SMTP
             if self.security == "tls":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with smtp:
-                if self.security == "starttls":
-                    smtp.starttls(context=context)
-                    smtp.ehlo()
-                if self.username:
-                    smtp.login(self.username, self.password)
-                refused = smtp.sendmail(sender, list(recipients), message)
+            smtp.ehlo()
+            if self.security == "starttls":
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password)
+            refused = smtp.sendmail(sender, list(recipients), message)
         except smtplib.SMTPRecipientsRefused as e:
             raise DeliveryError(f"{where} refused every recipient: {_refusals(e.recipients)}") from e
         except smtplib.SMTPAuthenticationError as e:
@@ -72,14 +72,28 @@ class SmtpTransport:
                 f"{where} refused the login for {self.username!r} ({e.smtp_code} {_text(e.smtp_error)}): "
                 "check newsletter.smtp_username and the password environment variable"
             ) from e
+        except smtplib.SMTPNotSupportedError as e:
+            raise DeliveryError(f"{where}: {e} (check newsletter.smtp_security)") from e
         except smtplib.SMTPResponseException as e:
             raise DeliveryError(f"{where} refused the message: {e.smtp_code} {_text(e.smtp_error)}") from e
         except (smtplib.SMTPException, OSError) as e:  # connection refused, TLS failure, timeout, ...
             raise DeliveryError(f"{where}: {type(e).__name__}: {e}") from e
+        finally:
+            if smtp is not None:
+                _close(smtp)
+        # The server has taken responsibility for the message: from here on it counts as sent.
         if refused:
             # Accepted for the others: a retry would send them a second copy, so this counts as sent.
             log.warning("%s refused some recipients: %s", where, _refusals(refused))
         return f"{where} ({len(recipients) - len(refused)} recipients)"
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    """QUIT politely; a failure here comes after the server's answer to DATA and changes nothing."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 @dataclass(frozen=True)

@@ -641,3 +641,53 @@ def test_cli_reports_a_failed_send_with_a_non_zero_exit(
     assert "NOT delivered" in result.stdout and "retried on the next run" in result.output
     status = run_cli(path, "status")
     assert "failed: 1" in status.stdout
+
+
+def test_several_readers_get_it_by_envelope_without_seeing_each_other(
+    db: Database, tmp_path: Path, smtp: Server
+) -> None:
+    readers = ["ann@aggregator.test", "bob@aggregator.test"]
+    config = make_config(tmp_path, smtp.port, recipients=readers)
+    fill(db)
+    run_newsletter(db, config, NOW, smtp_transport(config))
+    (envelope,) = smtp.handler.messages
+    assert envelope.rcpt_tos == readers
+    headers = envelope.original_content.split(b"\r\n\r\n", 1)[0]
+    assert b"ann@" not in headers and b"bob@" not in headers
+    assert smtp.handler.parsed()["To"] == "Riverside Digest <digest@aggregator.test>"
+
+
+def test_a_long_digest_is_cut_at_max_stories_and_points_to_the_site(
+    db: Database, tmp_path: Path, smtp: Server
+) -> None:
+    config = make_config(tmp_path, smtp.port, max_stories=1)
+    fill(db, hostile=True)
+    run_newsletter(db, config, NOW, smtp_transport(config))
+    text, html = parts(smtp.handler.parsed())
+    assert "Harbour bridge" in text and "Library opens" not in text and "Library opens" not in html
+    assert "2 more stories have news: http://127.0.0.1:8000/news/" in text
+    assert ledger(db)[0].story_count == 1
+
+
+def test_starttls_against_a_server_without_it_fails_with_a_hint(
+    db: Database, tmp_path: Path, smtp: Server
+) -> None:
+    config = make_config(tmp_path, smtp.port, smtp_security="starttls")
+    fill(db)
+    result = run_newsletter(db, config, NOW, smtp_transport(config))
+    assert [o.state for o in result.outcomes] == ["failed"]
+    assert "smtp_security" in (result.outcomes[0].error or "")
+    assert smtp.handler.messages == []
+
+
+def test_newsletter_step_runs_only_when_due(db: Database, nl_config: Config, smtp: Server) -> None:
+    from aggregator.newsletter import newsletter_step
+
+    seven = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+    fill(db, now=seven)
+    first = newsletter_step(db, nl_config, seven, smtp_transport(nl_config))
+    assert first is not None and [o.state for o in first.outcomes] == ["sent"]
+    assert newsletter_step(db, nl_config, seven + HOUR, smtp_transport(nl_config)) is None
+    assert len(smtp.handler.messages) == 1
+    nxt = newsletter_step(db, nl_config, seven + DAY, smtp_transport(nl_config))
+    assert nxt is not None and [o.state for o in nxt.outcomes] == ["empty"]
