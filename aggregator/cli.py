@@ -281,7 +281,7 @@ def newsletter(app: App, dry_run: bool, to_dir: Path | None, send: bool) -> None
         span = f"{o.period.start:%Y-%m-%d %H:%M} .. {o.period.end:%Y-%m-%d %H:%M} UTC"
         head = f"Digest {o.send_id}{' (retry)' if o.retried else ''}: {o.story_count} stories, {span}"
         if o.state == "empty":
-            click.echo(f"Nothing new {span}: no email.")
+            click.echo(f"Nothing new since {o.period.start:%Y-%m-%d %H:%M} UTC: no email.")
         elif o.state == "sent":
             click.echo(f"{head}, delivered to {o.delivered_to}.")
         else:

@@ -85,7 +85,8 @@ class SmtpTransport:
         if refused:
             # Accepted for the others: a retry would send them a second copy, so this counts as sent.
             log.warning("%s refused some recipients: %s", where, _refusals(refused))
-        return f"{where} ({len(recipients) - len(refused)} recipients)"
+        accepted = len(recipients) - len(refused)
+        return f"{where} ({accepted} recipient{'s' if accepted != 1 else ''})"
 
 
 def _close(smtp: smtplib.SMTP) -> None:

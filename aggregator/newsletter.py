@@ -406,14 +406,20 @@ def _file_name(row: NewsletterSend) -> str:
 def build_next_digest(db: Database, config: Config, now: datetime) -> int | None:
     """Record the next period in the ledger: ``built`` with the message bytes, or ``empty``.
 
-    Returns the new row's id, or None when no time has passed since the last digest. Committed before
-    returning: from here on the period is neither lost nor built again.
+    Returns the row's id, or None when no time has passed since the last digest. A run of empty
+    periods is kept as one ``empty`` row whose end moves on, so frequent runs do not grow the ledger.
+    Committed before returning: from here on the period is neither lost nor built again.
     """
     with db.session() as s:
         period = next_period(s, config, now)
         if period is None:
             return None
         digest = plan_digest(s, config, period)
+        last = s.scalars(select(NewsletterSend).order_by(NewsletterSend.period_end.desc()).limit(1)).first()
+        if not digest.stories and last is not None and last.state == "empty":
+            last.period_end = period.end
+            log.info("newsletter: nothing new since %s", last.period_start)
+            return last.id
         row = NewsletterSend(
             period_start=period.start,
             period_end=period.end,
@@ -435,7 +441,7 @@ def build_next_digest(db: Database, config: Config, now: datetime) -> int | None
             row.id,
             period.start,
             period.end,
-            len(digest.stories),
+            row.story_count,
         )
         return row.id
 
@@ -470,6 +476,8 @@ def deliver_send(
 
 def run_newsletter(db: Database, config: Config, now: datetime, transport: Transport) -> NewsletterResult:
     """Re-deliver pending digests, then build and deliver the next period's (see the module docstring)."""
+    if not config.newsletter.recipients:
+        raise NewsletterError("newsletter.recipients is empty: add at least one address to the config")
     outcomes: list[SendOutcome] = []
     with db.session() as s:
         pending = _pending_ids(s)

@@ -320,9 +320,13 @@ def test_a_second_run_sends_nothing_and_says_so(db: Database, nl_config: Config,
     assert len(smtp.handler.messages) == 1
     same_instant = run_newsletter(db, nl_config, NOW + HOUR, smtp_transport(nl_config))
     assert same_instant.outcomes == ()
+    quiet_again = run_newsletter(db, nl_config, NOW + 2 * HOUR, smtp_transport(nl_config))
+    assert [(o.state, o.period.start) for o in quiet_again.outcomes] == [("empty", NOW)]
     rows = ledger(db)
-    assert [r.state for r in rows] == ["sent", "empty"]
+    assert [r.state for r in rows] == ["sent", "empty"]  # one row for the whole quiet stretch
     assert rows[1].period_start == rows[0].period_end  # the periods chain without gaps
+    assert rows[1].period_end == NOW + 2 * HOUR
+    assert len(smtp.handler.messages) == 1
 
 
 def test_first_digest_covers_the_look_back_then_only_what_is_new(
@@ -691,3 +695,13 @@ def test_newsletter_step_runs_only_when_due(db: Database, nl_config: Config, smt
     assert len(smtp.handler.messages) == 1
     nxt = newsletter_step(db, nl_config, seven + DAY, smtp_transport(nl_config))
     assert nxt is not None and [o.state for o in nxt.outcomes] == ["empty"]
+
+
+def test_no_recipients_is_an_error_before_anything_is_recorded(db: Database, tmp_path: Path) -> None:
+    from aggregator.errors import NewsletterError
+
+    config = make_config(tmp_path, 25, recipients=[], enabled=False)
+    fill(db)
+    with pytest.raises(NewsletterError, match="recipients is empty"):
+        run_newsletter(db, config, NOW, DirTransport(tmp_path / "out"))
+    assert ledger(db) == []
