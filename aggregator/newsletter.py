@@ -150,6 +150,12 @@ def select_digest_stories(coverage: Sequence[Coverage], period: Period) -> list[
     return picked
 
 
+def _line(fragment: str) -> str:
+    """Plain text on one line: titles end up in the Subject header, where a line break would be an
+    injected header."""
+    return " ".join(html_to_text(fragment).split())
+
+
 def _digest_story(items: list[Coverage], period: Period) -> DigestStory | None:
     originals = [c for c in items if not c.is_duplicate]
     new = sorted(
@@ -161,18 +167,18 @@ def _digest_story(items: list[Coverage], period: Period) -> DigestStory | None:
     is_new = not any(c.added_at <= period.start for c in items)
     outlets: dict[int, str] = {}
     for c in new:
-        outlets.setdefault(c.feed_id, html_to_text(c.outlet))
+        outlets.setdefault(c.feed_id, _line(c.outlet))
     lead = new[0]
     return DigestStory(
         story_id=lead.story_id,
-        headline=html_to_text(lead.story_title) or html_to_text(lead.title),
+        headline=_line(lead.story_title) or _line(lead.title),
         is_new=is_new,
         new_articles=len(new),
         new_sources=len(set(outlets) - old_feeds),
         total_sources=len({c.feed_id for c in originals}),
         outlets=tuple(outlets.values()),
         summary=truncate_words(html_to_text(lead.summary), SUMMARY_WORDS),
-        lead_title=html_to_text(lead.title),
+        lead_title=_line(lead.title),
         lead_outlet=outlets[lead.feed_id],
         lead_url=absolute_http(lead.url),
         latest=max(c.published_at for c in new),

@@ -705,3 +705,23 @@ def test_no_recipients_is_an_error_before_anything_is_recorded(db: Database, tmp
     with pytest.raises(NewsletterError, match="recipients is empty"):
         run_newsletter(db, config, NOW, DirTransport(tmp_path / "out"))
     assert ledger(db) == []
+
+
+def test_a_title_with_line_breaks_cannot_inject_headers(
+    db: Database, nl_config: Config, smtp: Server
+) -> None:
+    from tests.factories import make_article, make_feed, make_story
+
+    with db.session() as s:
+        feed = make_feed(s, "http://127.0.0.1:9/crlf.xml", title="Line\r\nBreaks", now=NOW)
+        title = "Tide tables<br>updated\r\nBcc: someone@aggregator.test"
+        article = make_article(s, feed, title=title, published=NOW - HOUR, url="http://127.0.0.1:9/crlf")
+        make_story(s, [article], now=NOW - HOUR)
+    run_newsletter(db, nl_config, NOW, smtp_transport(nl_config))
+    msg = smtp.handler.parsed()
+    # (.strip(): Python folds a value of this length onto its own line and keeps the fold's space)
+    assert (
+        msg["Subject"].strip() == "News digest 2026-11-27: Tide tables updated Bcc: someone@aggregator.test"
+    )
+    assert msg["Bcc"] is None
+    assert smtp.handler.messages[0].rcpt_tos == ["reader@aggregator.test"]
