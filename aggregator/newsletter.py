@@ -12,8 +12,10 @@ Data flow of one run (:func:`run_newsletter`)::
 Message-ID, in period order.**
 
 - Every period is covered exactly once: a digest's period starts where the previous ledger row's ended
-  (rows with nothing new are recorded as ``empty`` so the chain has no gaps), and the first one starts
-  ``newsletter.lookback_hours`` before the first run.
+  (a stretch with nothing new is one ``empty`` row, so the chain has no gaps), and the first one starts
+  ``newsletter.lookback_hours`` before the first run. An article belongs to the period in which the
+  story engine put it into a story (``story_articles.added_at``), so an article clustered late is
+  not skipped.
 - The message is built once. Its exact bytes, Message-ID included, are committed to the ledger row
   (state ``built``) *before* any delivery is attempted, so a crash after building loses nothing.
 - A row becomes ``sent`` only after the transport accepted the message (the SMTP server answered 250
@@ -27,7 +29,9 @@ Message-ID, in period order.**
   is the "at least once". With ``delivery = "dir"`` the file name is stable per digest and the file is
   replaced atomically, so the directory never holds a digest twice.
 - A second run right after a successful one sends nothing; a dry run neither writes the ledger nor
-  sends.
+  sends. Recipients are fixed when a digest is built (a retry goes to the same addresses). A server
+  that accepts the message for some recipients and refuses others counts as sent (logged).
+- Two runs at the same moment are not coordinated here: the caller holds the run lock.
 """
 
 from __future__ import annotations
