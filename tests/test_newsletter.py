@@ -725,3 +725,59 @@ def test_a_title_with_line_breaks_cannot_inject_headers(
     )
     assert msg["Bcc"] is None
     assert smtp.handler.messages[0].rcpt_tos == ["reader@aggregator.test"]
+
+
+def test_feedparser_sanitizer_cases_leave_no_active_content(
+    db: Database, tmp_path: Path, shared_data: Path
+) -> None:
+    """feedparser's 746 hostile sanitizer feeds (read from ../shared/data, never copied), their titles,
+    summaries, contents and links stored raw as the pipeline stores them, go through one digest."""
+    import feedparser
+
+    from tests.factories import make_article, make_feed, make_story
+
+    files = sorted(
+        (shared_data / "feeds" / "edge_cases" / "feedparser" / "wellformed_sanitize").glob("*.xml")
+    )
+    assert len(files) > 700
+    with db.session() as s:
+        for path in files:
+            parsed = feedparser.parse(path.read_bytes(), sanitize_html=False)
+            feed_title = str(parsed.feed.get("title") or parsed.feed.get("subtitle") or path.stem)
+            feed = make_feed(s, f"http://127.0.0.1:9/sanitize/{path.stem}.xml", title=feed_title, now=NOW)
+            for entry in parsed.entries or [{}]:
+                content = entry.get("content") or [{}]
+                summary = entry.get("summary") or content[0].get("value") or feed_title
+                article = make_article(
+                    s, feed, title=str(entry.get("title") or summary), summary=str(summary),
+                    url=entry.get("link") or None, published=NOW - HOUR,
+                )  # fmt: skip
+                make_story(s, [article], now=NOW - HOUR)
+    config = make_config(tmp_path, 25, delivery="dir", max_stories=2000)
+    result = run_newsletter(db, config, NOW, DirTransport(tmp_path / "out"))
+    (outcome,) = result.sent
+    assert outcome.story_count >= len(files)
+    msg = email.message_from_bytes(Path(outcome.delivered_to or "").read_bytes(), policy=default_policy)
+    assert isinstance(msg, EmailMessage)
+    _, html = parts(msg)
+    collector = LinkCollector()
+    collector.feed(html)
+    allowed_tags = {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "body",
+        "table",
+        "tbody",
+        "tr",
+        "td",
+        "div",
+        "h2",
+        "a",
+        "p",
+    }
+    assert set(collector.tags) <= allowed_tags
+    assert not [name for name, _ in collector.attrs if name.lower().startswith("on")]
+    for link in collector.links:
+        assert re.match(r"https?://[^/\s]+", link), f"not an absolute http(s) link: {link}"
