@@ -67,7 +67,8 @@ def xml_items(feed: DemoFeed, body: bytes) -> list[Item]:
             summary=html_to_text(e.get("summary")),
             body=html_to_text(e.content[0].value) if e.get("content") else "",
             published=datetime.fromtimestamp(calendar.timegm(e.published_parsed), UTC),
-            categories=tuple(t.get("label") or t.term for t in e.get("tags", [])),
+            # term: the one attribute every Atom category has (label is optional), so every parser reads it.
+            categories=tuple(t.term for t in e.get("tags", [])),
         )
         for e in parsed.entries
     ]

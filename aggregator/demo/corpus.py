@@ -2,6 +2,10 @@
 
 Every date in the corpus lies in the four days before the manifest's ``base_date``. The demo serves the
 feeds with each date moved by ``now - base_date`` (:func:`shifted_body`), so the stories always look fresh.
+
+The feeds are hand-written; when you edit one, keep the manifest in step: tests/test_demo_corpus.py
+checks that every item is expected exactly once, that same-event reports use different words, that
+syndicated copies repeat the original verbatim, and that every date stays within the four days.
 """
 
 from __future__ import annotations
