@@ -72,3 +72,7 @@ class ExtractError(AggregatorError):
 
 class NewsletterError(AggregatorError):
     """The newsletter could not be built or delivered."""
+
+
+class RenderError(AggregatorError):
+    """The static site could not be built or published."""
