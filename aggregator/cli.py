@@ -305,5 +305,25 @@ def config_reference() -> None:
     click.echo(reference_markdown(), nl=False)
 
 
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory (default: the config's site.output_dir). It becomes a link to the latest build.",
+)
+@pass_app
+def render(app: App, out_dir: Path | None) -> None:
+    """Write the static site: top stories, story, topic, archive and sources pages, and feeds."""
+    from .render import render_site
+
+    result = render_site(app.database(), app.config, app.now(), out_dir)
+    state = "published" if result.swapped else "unchanged, nothing written"
+    click.echo(
+        f"Site {state}: {result.out_dir} ({result.pages} files, {result.stories} story pages; "
+        f"{result.written} written, {result.unchanged} unchanged, {result.removed} removed)."
+    )
+
+
 def main() -> None:
     cli(prog_name="aggregator")

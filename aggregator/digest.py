@@ -196,12 +196,12 @@ def signals_from_articles(
     )
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?][\"'”’)]?)\s+(?=[\"'“‘(]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"([.!?][\"'”’)]?)\s+(?=[\"'“‘(]?[A-Z0-9])")
 
 
 def split_sentences(text: str) -> list[str]:
-    text = " ".join(text.split())
-    return [s for s in _SENTENCE_END.split(text) if s]
+    text = " ".join(text.split())  # no newlines left: one marks each sentence end below
+    return [s for s in _SENTENCE_END.sub("\\1\n", text).split("\n") if s]
 
 
 def extract_summary(text: str, max_sentences: int = SUMMARY_SENTENCES, max_words: int = SUMMARY_WORDS) -> str:
