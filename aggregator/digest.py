@@ -247,7 +247,7 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 def merged_map(session: Session) -> dict[int, int]:
     """Absorbed story id -> final survivor id (chains of merges followed, cycles broken)."""
     rows = session.execute(select(Story.id, Story.merged_into_id).where(Story.merged_into_id.is_not(None)))
-    direct = {sid: target for sid, target in rows.tuples() if target is not None}
+    direct = {sid: target for sid, target in rows if target is not None}
     resolved: dict[int, int] = {}
     for start, first in direct.items():
         seen, target = {start}, first
@@ -272,7 +272,7 @@ def top_stories(session: Session, now: datetime, hours: float, limit: int) -> li
         .join(Story, Story.id == StoryArticle.story_id)
         .where(Story.merged_into_id.is_(None), Story.last_published_at >= since)
         .where(Article.duplicate_of_id.is_(None), Article.published_at <= now)
-    ).tuples()
+    )
     coverage: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
     for story_id, feed_id, published in rows:
         coverage[story_id].append((feed_id, published))
@@ -298,20 +298,20 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
             .join(Article, Article.id == StoryArticle.article_id)
             .join(Feed, Feed.id == Article.feed_id)
             .where(StoryArticle.story_id.in_(chunk))
-        ).tuples():
+        ):
             members[sid].append((article, feed))
         for sid, rid in session.execute(
             select(StoryRelation.story_id, StoryRelation.related_id)
             .where(StoryRelation.story_id.in_(chunk))
             .order_by(StoryRelation.story_id, StoryRelation.rank)
-        ).tuples():
+        ):
             relations[sid].append(rid)
         for sid, topic in session.execute(
             select(StoryTopic.story_id, Topic)
             .join(Topic, Topic.id == StoryTopic.topic_id)
             .where(StoryTopic.story_id.in_(chunk))
             .order_by(StoryTopic.story_id, StoryTopic.rank)
-        ).tuples():
+        ):
             topics[sid].append(TopicRef(topic.id, topic.key, topic.label))
     merged = merged_map(session)
     related_ids = sorted({merged.get(r, r) for rs in relations.values() for r in rs})
@@ -436,7 +436,7 @@ def topic_views(session: Session, per_topic: int) -> list[TopicView]:
         .join(Story, Story.id == StoryTopic.story_id)
         .where(Story.merged_into_id.is_(None))
         .order_by(Topic.id, Story.last_published_at.desc(), Story.id.desc())
-    ).tuples()
+    )
     grouped: dict[int, tuple[TopicRef, list[StoryRef]]] = {}
     for topic, story in rows:
         entry = grouped.setdefault(topic.id, (TopicRef(topic.id, topic.key, topic.label), []))
@@ -451,7 +451,7 @@ def feed_health(session: Session, now: datetime) -> list[FeedHealth]:
         fid: (count, last)
         for fid, count, last in session.execute(
             select(Article.feed_id, func.count(), func.max(Article.published_at)).group_by(Article.feed_id)
-        ).tuples()
+        )
     }
     feeds = session.scalars(select(Feed).order_by(Feed.title, Feed.url))
     result = []

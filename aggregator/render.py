@@ -186,17 +186,26 @@ def build_site(db: Database, config: Config, now: datetime) -> dict[str, bytes]:
     for topic in topics:
         site.page(topic_path(topic.topic), "topic.html", nav="topics", topic=topic)
     days = _by_day(refs)
-    site.page("archive/index.html", "archive.html", nav="archive", days=[(d, len(v)) for d, v in days.items()])
+    site.page(
+        "archive/index.html", "archive.html", nav="archive", days=[(d, len(v)) for d, v in days.items()]
+    )
     day_list = list(days)
     for i, (day, day_refs) in enumerate(days.items()):
         newer = day_list[i - 1] if i > 0 else None
         older = day_list[i + 1] if i + 1 < len(day_list) else None
-        site.page(day_path(day), "day.html", nav="archive", day=day, stories=day_refs, newer=newer, older=older)
+        site.page(
+            day_path(day), "day.html", nav="archive", day=day, stories=day_refs, newer=newer, older=older
+        )
     site.page("sources.html", "sources.html", nav="sources", feeds=health)
     site.page("search.html", "search.html", nav="search")
     site.files["search.json"] = _json(
         [
-            {"t": r.headline, "u": story_path(r.id), "d": r.first_published.date().isoformat(), "n": r.outlet_count}
+            {
+                "t": r.headline,
+                "u": story_path(r.id),
+                "d": r.first_published.date().isoformat(),
+                "n": r.outlet_count,
+            }
             for r in refs[:SEARCH_INDEX_STORIES]
         ]
     )
@@ -297,7 +306,9 @@ def _story_feed(site: Site, view: StoryView, path: str) -> None:
                 )
             )
     entries.sort(key=lambda e: (e.published, e.id), reverse=True)
-    _atom(site, path, f"{view.headline} ({site.config.site.title})", story_path(view.id), entries[:FEED_ENTRIES])
+    _atom(
+        site, path, f"{view.headline} ({site.config.site.title})", story_path(view.id), entries[:FEED_ENTRIES]
+    )
 
 
 def _atom(site: Site, path: str, title: str, html_path: str, entries: Sequence[FeedEntry]) -> None:
@@ -352,7 +363,9 @@ def render_site(db: Database, config: Config, now: datetime, out_dir: Path | Non
         raise RenderError(f"a site template failed: {e}") from e
     result = publish_tree(out, files)
     stories = sum(1 for p in files if p.startswith("stories/"))
-    log.info("rendered %d files (%d story pages) into %s: %d written", len(files), stories, out, result.written)
+    log.info(
+        "rendered %d files (%d story pages) into %s: %d written", len(files), stories, out, result.written
+    )
     return RenderSummary(
         out_dir=result.out_dir,
         build_dir=result.build_dir,

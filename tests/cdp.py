@@ -76,7 +76,9 @@ class Browser:
                 if data["method"] == "Page.loadEventFired":
                     self._load.set()
 
-    async def send(self, method: str, params: dict[str, Any] | None = None, *, page: bool = True) -> dict[str, Any]:
+    async def send(
+        self, method: str, params: dict[str, Any] | None = None, *, page: bool = True
+    ) -> dict[str, Any]:
         msg_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[msg_id] = future
@@ -103,18 +105,23 @@ class Browser:
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700},
         )
         scheme = "dark" if dark else "light"
-        await self.send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+        await self.send(
+            "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+        )
 
     async def goto(self, url: str) -> None:
         self._load.clear()
         await self.send("Page.navigate", {"url": url})
         await asyncio.wait_for(self._load.wait(), 30)
         # Let deferred scripts and their fetches finish: wait until the page says it is idle.
-        await self.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)))", await_promise=True)
+        await self.evaluate(
+            "new Promise(r => requestAnimationFrame(() => setTimeout(r, 200)))", await_promise=True
+        )
 
     async def evaluate(self, expression: str, *, await_promise: bool = False) -> Any:
         result = await self.send(
-            "Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": await_promise}
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": await_promise},
         )
         if "exceptionDetails" in result:
             raise RuntimeError(f"script failed: {result['exceptionDetails']}")
@@ -137,7 +144,9 @@ class Browser:
         for event in self.events:
             params = event.get("params", {})
             if event["method"] == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                found.append("console: " + " ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+                found.append(
+                    "console: " + " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+                )
             elif event["method"] == "Runtime.exceptionThrown":
                 found.append("exception: " + json.dumps(params.get("exceptionDetails", {}))[:500])
             elif event["method"] == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
