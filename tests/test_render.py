@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from aggregator import publish
 from aggregator.config import Config, load_config
 from aggregator.db import Database
-from aggregator.db.models import Feed, Story, StoryArticle
+from aggregator.db.models import Feed, Story
 from aggregator.errors import RenderError
 from aggregator.render import render_site
 from tests.conftest import NOW
@@ -87,7 +88,7 @@ def test_headings_are_in_order_and_landmarks_present(site: Path):
         doc = parse_html(page)
         levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4", "h5", "h6")]
         assert levels and levels[0] == 1 and levels.count(1) == 1, page
-        assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), (page, levels)
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (page, levels)
         assert doc.xpath("//main[@id='main']") and doc.xpath("//header") and doc.xpath("//footer"), page
         assert doc.xpath("//nav[@aria-label]"), page
         assert all(img.get("alt") is not None for img in doc.iter("img")), page
