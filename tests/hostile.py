@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -74,6 +75,6 @@ def hostile_world(session: Session, now: datetime) -> dict[str, int]:
         story = make_story(session, [a, b, c], now=now, title=payload if i % 3 else "")
         tag(session, story, [payload[:150] or "empty", "Safe topic"])
         stories.append(story)
-    for story, other in zip(stories, stories[1:], strict=False):
+    for story, other in itertools.pairwise(stories):
         relate(session, story, [other])
     return {"first": stories[0].id, "count": len(stories)}
