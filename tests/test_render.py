@@ -425,3 +425,20 @@ def test_base_url_makes_absolute_feed_links(
     canonical = parse_html(tmp_path / "site/index.html").xpath("//link[@rel='canonical']")[0].get("href")
     assert canonical == "https://news.example.org/digest/index.html"
     assert os.path.islink(tmp_path / "site")
+
+
+def test_later_render_with_nothing_new_writes_nothing(db: Database, config: Config, site: Path) -> None:
+    """Pages carry no render time: ten minutes later, with no news, nothing is rewritten."""
+    before = snapshot(site)
+    result = render_site(db, config, NOW + timedelta(minutes=10), site)
+    assert (result.written, result.swapped) == (0, False)
+    assert snapshot(site) == before
+
+
+def test_empty_database_renders_a_working_site(db: Database, config: Config, tmp_path: Path) -> None:
+    result = render_site(db, config, NOW, tmp_path / "site")
+    site = tmp_path / "site"
+    assert result.stories == 0 and result.swapped
+    assert "No stories in the last 48 hours yet" in parse_html(site / "index.html").text_content()
+    assert broken_links(site) == {}
+    assert not feedparser.parse((site / "feeds/top.atom").read_bytes()).bozo
