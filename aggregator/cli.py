@@ -316,8 +316,11 @@ def config_reference() -> None:
 def render(app: App, out_dir: Path | None) -> None:
     """Write the static site: top stories, story, topic, archive and sources pages, and feeds."""
     from .render import render_site
+    from .runs import record_step
 
-    result = render_site(app.database(), app.config, app.now(), out_dir)
+    with record_step(app.database(), "render", app.now) as step:
+        result = render_site(app.database(), app.config, app.now(), out_dir)
+        step.counts = {"files": result.pages, "written": result.written, "removed": result.removed}
     state = "published" if result.swapped else "unchanged, nothing written"
     click.echo(
         f"Site {state}: {result.out_dir} ({result.pages} files, {result.stories} story pages; "

@@ -24,6 +24,7 @@ from aggregator.db import Database
 from aggregator.db.models import Feed, Story
 from aggregator.errors import RenderError
 from aggregator.render import render_site
+from aggregator.runs import last_runs
 from tests.conftest import NOW
 from tests.factories import make_article, make_feed, make_story, relate, sample_news, tag
 from tests.sitecheck import ATOM, broken_links, feed_problems, page_problems, parse_html
@@ -410,6 +411,11 @@ def test_render_command(
     assert texts(doc.xpath("//a[@class='brand']")) == ["Riverton Daily"]
     again = run_cli(path, "render")
     assert "unchanged, nothing written" in again.output and "0 written" in again.output
+    database = Database(config.database_url)
+    with database.session() as s:
+        runs = [(r["step"], r["outcome"], r["counts"]["written"]) for r in last_runs(s)]
+    database.dispose()
+    assert runs == [("render", "ok", 0)]
     other = run_cli(path, "render", "--out", str(tmp_path / "elsewhere"))
     assert other.exit_code == 0 and (tmp_path / "elsewhere/index.html").is_file()
 
