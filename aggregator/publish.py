@@ -16,7 +16,8 @@ replaced with two renames (old aside, link in): there is a window of a few micro
 A plain directory that is not ours is refused rather than deleted.
 
 A re-render with nothing new writes nothing: the manifest of the published build (sha256 per file) is
-compared with the new pages first, and when nothing differs no build is made.
+compared with the new pages first, and when nothing differs no build is made. The manifest also keeps an
+input key per page, so the renderer can skip rendering pages whose inputs did not change (see render.py).
 """
 
 from __future__ import annotations
@@ -78,15 +79,37 @@ def published_build(out: Path) -> Path | None:
     return None
 
 
-def read_manifest(build: Path | None) -> dict[str, str]:
+def _read_manifest(build: Path | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(sha256 per file, input key per file) of a published build; empty when unknown or unreadable."""
     if build is None:
-        return {}
+        return {}, {}
     try:
         data = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return {}, {}
+    if not isinstance(data, dict):
+        return {}, {}
+    parts = []
+    for key in ("files", "inputs"):
+        value = data.get(key)
+        parts.append({str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {})
+    return parts[0], parts[1]
+
+
+def read_manifest(build: Path | None) -> dict[str, str]:
+    return _read_manifest(build)[0]
+
+
+def published_inputs(out: Path) -> dict[str, str]:
+    """The input keys the published pages were rendered from (see :func:`publish_tree`); {} if none."""
+    try:
+        return _read_manifest(published_build(Path(os.path.abspath(out))))[1]
+    except RenderError:
         return {}
-    files = data.get("files") if isinstance(data, dict) else None
-    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+
+
+class StaleReuseError(RenderError):
+    """A page was to be kept from the published build, but that build no longer has it: render it afresh."""
 
 
 @contextlib.contextmanager
@@ -100,27 +123,46 @@ def _lock(directory: Path) -> Iterator[None]:
         yield
 
 
-def publish_tree(out: Path, files: Mapping[str, bytes]) -> PublishResult:
-    """Make ``out`` serve exactly ``files`` (relative POSIX path -> bytes)."""
+def publish_tree(
+    out: Path, files: Mapping[str, bytes | None], inputs: Mapping[str, str] | None = None
+) -> PublishResult:
+    """Make ``out`` serve exactly ``files`` (relative POSIX path -> bytes).
+
+    A value of None means "the published file, unchanged": the renderer saw that the page's inputs (``inputs``,
+    an opaque key per path, stored in the manifest) are those it was last rendered from and skipped it.
+    Raises :class:`StaleReuseError` if such a file is not in the published build."""
     out = Path(os.path.abspath(out))
     for rel in files:
         if rel.startswith("/") or ".." in rel.split("/") or rel == MANIFEST:
             raise ValueError(f"bad page path {rel!r}")
+    inputs = dict(inputs or {})
     out.parent.mkdir(parents=True, exist_ok=True)
     builds = builds_dir(out)
     with _lock(builds):
         current = published_build(out)
-        old = read_manifest(current)
-        hashes = {rel: digest(data) for rel, data in files.items()}
+        old, old_inputs = _read_manifest(current)
+        hashes = {}
+        for rel, data in files.items():
+            if data is not None:
+                hashes[rel] = digest(data)
+            elif current is not None and rel in old and (current / rel).is_file():
+                hashes[rel] = old[rel]
+            else:
+                raise StaleReuseError(f"{rel} is not in the published site {out}")
         changed = [rel for rel, h in hashes.items() if old.get(rel) != h]
         removed = [rel for rel in old if rel not in files]
         legacy = current is not None and current == out  # a plain directory, not a link yet
         if current is not None and not changed and not removed and not legacy:
+            if (
+                inputs != old_inputs
+            ):  # same pages from other inputs: remember them, or the next render redoes it
+                _write_manifest(current, hashes, inputs)
             log.info("site unchanged: nothing written to %s", out)
             return PublishResult(out, current, len(files), 0, len(files), 0, swapped=False)
         build = builds / f"{os.getpid()}-{secrets.token_hex(4)}"
         try:
-            _write_build(build, files, hashes, set(changed), current)
+            _write_build(build, files, set(changed), current)
+            _write_manifest(build, hashes, inputs)
             _swap(out, build, legacy)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
@@ -128,17 +170,18 @@ def publish_tree(out: Path, files: Mapping[str, bytes]) -> PublishResult:
         _prune(builds, keep={build, *([current] if current and not legacy else [])})
     kept = len(files) - len(changed)
     log.info("published %s: %d written, %d unchanged, %d removed", out, len(changed), kept, len(removed))
-    return PublishResult(
-        out, build, len(files), len(changed), len(files) - len(changed), len(removed), swapped=True
-    )
+    return PublishResult(out, build, len(files), len(changed), kept, len(removed), swapped=True)
+
+
+def _write_manifest(build: Path, hashes: Mapping[str, str], inputs: Mapping[str, str]) -> None:
+    manifest = {"files": dict(sorted(hashes.items())), "inputs": dict(sorted(inputs.items()))}
+    tmp = build / f"{MANIFEST}.tmp-{os.getpid()}"
+    tmp.write_text(json.dumps(manifest, indent=0), encoding="utf-8")
+    os.replace(tmp, build / MANIFEST)
 
 
 def _write_build(
-    build: Path,
-    files: Mapping[str, bytes],
-    hashes: Mapping[str, str],
-    changed: set[str],
-    current: Path | None,
+    build: Path, files: Mapping[str, bytes | None], changed: set[str], current: Path | None
 ) -> None:
     build.mkdir(parents=True)
     made: set[Path] = {build}
@@ -155,9 +198,9 @@ def _write_build(
                 if (current / rel).is_file():
                     shutil.copy2(current / rel, target)
                     continue
+        if data is None:
+            raise StaleReuseError(f"{rel} could not be carried over from {current}")
         target.write_bytes(data)
-    manifest = {"files": dict(sorted(hashes.items()))}
-    (build / MANIFEST).write_text(json.dumps(manifest, indent=0), encoding="utf-8")
 
 
 def _swap(out: Path, build: Path, legacy: bool) -> None:

@@ -15,6 +15,7 @@ is what lets :mod:`aggregator.publish` write nothing.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
+from . import digest as digest_module
 from .config import Config
 from .db import Database
 from .digest import (
@@ -47,7 +49,7 @@ from .digest import (
     topic_views,
 )
 from .errors import RenderError
-from .publish import publish_tree
+from .publish import StaleReuseError, publish_tree, published_inputs
 from .sanitize import clean_html, truncate_words
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,7 @@ def make_environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_printable,
+        auto_reload=False,  # one render, one set of templates: skip the per-call mtime check
     )
     env.filters["human"] = lambda dt: f"{dt.day} {dt:%b %Y, %H:%M} UTC"
     env.filters["hm"] = lambda dt: f"{dt:%H:%M}"
@@ -127,26 +130,43 @@ def make_environment() -> jinja2.Environment:
 
 
 def _printable(value: Any) -> Any:
-    if isinstance(value, Markup):
-        return Markup(_XML_INVALID.sub("", str(value)))
-    if isinstance(value, str):
-        return _XML_INVALID.sub("", value)
+    if isinstance(value, str) and _XML_INVALID.search(value):
+        cleaned = _XML_INVALID.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
     return value
 
 
 class Site:
-    """Renders templates into the file map, with the per-page relative root and absolute URL."""
+    """Renders templates into the file map, with the per-page relative root and absolute URL.
 
-    def __init__(self, env: jinja2.Environment, config: Config) -> None:
+    Skips work already done: each page gets an input key (a hash of everything it is rendered from: the
+    template files, this code, the site settings and the page's data); when the published build was made from
+    the same key, the page maps to None ("keep the published file") instead of being rendered again."""
+
+    def __init__(self, env: jinja2.Environment, config: Config, previous: Mapping[str, str]) -> None:
         self.env = env
         self.config = config
         self.base = config.site.base_url.rstrip("/") + "/"
-        self.files: dict[str, bytes] = {}
+        self.files: dict[str, bytes | None] = {}
+        self.inputs: dict[str, str] = {}
+        self.previous = previous
+        self.salt = _code_and_settings_digest(config)
 
     def absolute(self, path: str) -> str:
         return self.base + path
 
+    def fresh(self, path: str, *data: Any) -> bool:
+        """Record the input key of ``path``; False (and the page kept as published) if it is unchanged."""
+        key = hashlib.sha256((self.salt + path + repr(data)).encode("utf-8", "surrogatepass")).hexdigest()
+        self.inputs[path] = key
+        if self.previous.get(path) == key:
+            self.files[path] = None
+            return False
+        return True
+
     def page(self, path: str, template: str, **context: Any) -> None:
+        if not self.fresh(path, template, context):
+            return
         depth = path.count("/")
         values: dict[str, Any] = {
             "site_title": self.config.site.title,
@@ -160,11 +180,26 @@ class Site:
         self.files[path] = self.env.get_template(template).render(values).encode("utf-8")
 
 
+def _code_and_settings_digest(config: Config) -> str:
+    """Changes when a template, the rendering code or a site setting changes: then every page is redone."""
+    h = hashlib.sha256(repr(config.site).encode())
+    package = resources.files("aggregator.templates")
+    for item in sorted(package.iterdir(), key=lambda p: p.name):
+        if item.is_file():
+            h.update(item.name.encode() + item.read_bytes())
+    for module in (__file__, digest_module.__file__):
+        h.update(Path(module).read_bytes() if module else b"")
+    return h.hexdigest()
+
+
 # ---- building -----------------------------------------------------------------------------------------------
 
 
-def build_site(db: Database, config: Config, now: datetime) -> dict[str, bytes]:
-    """Every file of the site, in memory: relative path -> bytes."""
+def build_site(
+    db: Database, config: Config, now: datetime, previous: Mapping[str, str] | None = None
+) -> Site:
+    """Every file of the site, in memory: ``site.files`` maps a relative path to bytes, or to None for a page
+    whose input key is in ``previous`` (the published build's keys) and so is not rendered again."""
     with db.session() as s:
         top_ids = top_stories(s, now, config.site.top_hours, config.site.top_count)
         refs = all_story_refs(s)
@@ -172,7 +207,7 @@ def build_site(db: Database, config: Config, now: datetime) -> dict[str, bytes]:
         merged = merged_map(s)
         topics = topic_views(s, TOPIC_PAGE_STORIES)
         health = feed_health(s, now)
-    site = Site(make_environment(), config)
+    site = Site(make_environment(), config, previous or {})
     top = [views[i] for i in top_ids if i in views]
     stories_by_topic = {t.topic.id: t for t in topics}
 
@@ -213,7 +248,7 @@ def build_site(db: Database, config: Config, now: datetime) -> dict[str, bytes]:
     _feeds(site, top, views, merged, stories_by_topic)
     for name in ASSETS:
         site.files[f"assets/{name}"] = resources.files("aggregator.templates").joinpath(name).read_bytes()
-    return site.files
+    return site
 
 
 def _by_day(refs: Sequence[StoryRef]) -> dict[date, list[StoryRef]]:
@@ -274,17 +309,24 @@ def _feeds(
             cache[view.id] = _story_entry(site, view, story_html)
         return cache[view.id]
 
-    top_entries = [entry(v) for v in top[:FEED_ENTRIES]]
-    _atom(site, "feeds/top.atom", f"{site.config.site.title}: top stories", "index.html", top_entries)
-    site.files["feeds/top.json"] = _json_feed(site, top_entries)
+    top = top[:FEED_ENTRIES]
+    # `|`, not `or`: both keys must be recorded
+    if site.fresh("feeds/top.atom", top) | site.fresh("feeds/top.json", top):
+        top_entries = [entry(v) for v in top]
+        _atom(site, "feeds/top.atom", f"{site.config.site.title}: top stories", "index.html", top_entries)
+        site.files["feeds/top.json"] = _json_feed(site, top_entries)
     for topic in topics.values():
-        entries = [entry(views[r.id]) for r in topic.stories[:FEED_ENTRIES] if r.id in views]
-        title = f"{site.config.site.title}: {topic.topic.label}"
-        _atom(site, topic_feed_path(topic.topic), title, topic_path(topic.topic), entries)
+        members = [views[r.id] for r in topic.stories[:FEED_ENTRIES] if r.id in views]
+        path = topic_feed_path(topic.topic)
+        if site.fresh(path, topic.topic, members):
+            title = f"{site.config.site.title}: {topic.topic.label}"
+            _atom(site, path, title, topic_path(topic.topic), [entry(v) for v in members])
     for view in views.values():
-        _story_feed(site, view, story_feed_path(view.id))
+        if site.fresh(story_feed_path(view.id), view):
+            _story_feed(site, view, story_feed_path(view.id))
     for old, survivor in merged.items():
-        if survivor in views:  # subscribers of an absorbed story keep following the survivor
+        # subscribers of an absorbed story keep following the survivor
+        if survivor in views and site.fresh(story_feed_path(old), views[survivor]):
             _story_feed(site, views[survivor], story_feed_path(old))
 
 
@@ -357,15 +399,23 @@ def render_site(db: Database, config: Config, now: datetime, out_dir: Path | Non
     out = out_dir or config.site_dir
     if urlsplit(config.site.base_url).scheme not in ("http", "https"):
         raise RenderError(f"site.base_url must be http(s), got {config.site.base_url!r}")
+    previous = published_inputs(out)
     try:
-        files = build_site(db, config, now)
+        site = build_site(db, config, now, previous)
+        try:
+            result = publish_tree(out, site.files, site.inputs)
+        except StaleReuseError as e:  # the published build lost a page it should still have: redo them all
+            log.warning("%s; rendering every page afresh", e)
+            site = build_site(db, config, now, {})
+            result = publish_tree(out, site.files, site.inputs)
     except jinja2.TemplateError as e:
         raise RenderError(f"a site template failed: {e}") from e
-    result = publish_tree(out, files)
-    stories = sum(1 for p in files if p.startswith("stories/"))
+    stories = sum(1 for p in site.files if p.startswith("stories/"))
+    rendered = sum(1 for data in site.files.values() if data is not None)
     log.info(
-        "rendered %d files (%d story pages) into %s: %d written", len(files), stories, out, result.written
-    )
+        "%d files (%d rendered, %d story pages) for %s: %d written",
+        len(site.files), rendered, stories, out, result.written,
+    )  # fmt: skip
     return RenderSummary(
         out_dir=result.out_dir,
         build_dir=result.build_dir,

@@ -23,7 +23,8 @@ from aggregator.config import Config, load_config
 from aggregator.db import Database
 from aggregator.db.models import Feed, Story
 from aggregator.errors import RenderError
-from aggregator.render import render_site
+from aggregator.publish import published_inputs
+from aggregator.render import build_site, render_site
 from aggregator.runs import last_runs
 from tests.conftest import NOW
 from tests.factories import make_article, make_feed, make_story, relate, sample_news, tag
@@ -448,3 +449,40 @@ def test_empty_database_renders_a_working_site(db: Database, config: Config, tmp
     assert "No stories in the last 48 hours yet" in parse_html(site / "index.html").text_content()
     assert broken_links(site) == {}
     assert not feedparser.parse((site / "feeds/top.atom").read_bytes()).bozo
+
+
+def test_pages_whose_inputs_did_not_change_are_not_rendered_again(
+    db: Database, config: Config, site: Path, world: dict[str, int]
+) -> None:
+    previous = published_inputs(site)
+    assert previous
+    again = build_site(db, config, NOW, previous)
+    rendered = {p for p, data in again.files.items() if data is not None}
+    assert rendered == {"search.json", "assets/style.css", "assets/search.js", "assets/icon.svg"}
+    with db.session() as s:
+        story = s.get(Story, world["prize"])
+        assert story is not None
+        story.title = "Orchestra wins the national prize"
+    after = build_site(db, config, NOW, previous)
+    redone = {p for p, data in after.files.items() if data is not None and p.endswith((".html", ".atom"))}
+    assert f"stories/{world['prize']}.html" in redone and "index.html" in redone
+    assert f"stories/{world['flood']}.html" not in redone and "sources.html" not in redone
+    # another site setting changes every page
+    retitled = replace(config, site=replace(config.site, title="Other"))
+    assert all(data is not None for data in build_site(db, retitled, NOW, previous).files.values())
+
+
+def test_a_page_lost_from_the_published_build_is_rendered_again(
+    db: Database, config: Config, site: Path, world: dict[str, int]
+) -> None:
+    page = site / f"stories/{world['flood']}.html"
+    expected = page.read_bytes()
+    page.unlink()  # someone tidied the build by hand
+    with db.session() as s:
+        story = s.get(Story, world["prize"])
+        assert story is not None
+        story.title = "Something new"
+    result = render_site(db, config, NOW, site)
+    assert result.swapped
+    assert page.read_bytes() == expected
+    assert broken_links(site) == {}
