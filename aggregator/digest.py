@@ -264,24 +264,37 @@ def live_story_ids(session: Session) -> list[int]:
 
 
 def top_stories(session: Session, now: datetime, hours: float, limit: int) -> list[int]:
-    """Ids of the best stories with coverage in the last ``hours``, best first."""
+    """Ids of the best stories with coverage in the last ``hours``, best first.
+
+    A syndicated copy adds no outlet when its original is in the same story (as on the story page); a copy of
+    an article elsewhere is the story's own coverage."""
     since = now - timedelta(hours=hours)
     rows = session.execute(
-        select(StoryArticle.story_id, Article.feed_id, Article.published_at)
+        select(
+            StoryArticle.story_id, Article.id, Article.feed_id, Article.published_at, Article.duplicate_of_id
+        )
         .join(Article, Article.id == StoryArticle.article_id)
         .join(Story, Story.id == StoryArticle.story_id)
         .where(Story.merged_into_id.is_(None), Story.last_published_at >= since)
-        .where(Article.duplicate_of_id.is_(None), Article.published_at <= now)
+        .where(Article.published_at <= now)
     )
-    coverage: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
-    for story_id, feed_id, published in rows:
-        coverage[story_id].append((feed_id, published))
-    candidates = [
-        signals_from_articles(sid, cov, now)
-        for sid, cov in coverage.items()
-        if max(t for _, t in cov) >= since
-    ]
+    members: dict[int, list[tuple[int, int, datetime, int | None]]] = defaultdict(list)
+    for story_id, article_id, feed_id, published, duplicate_of in rows:
+        members[story_id].append((article_id, feed_id, published, duplicate_of))
+    candidates = []
+    for sid, arts in members.items():
+        ids = {a[0] for a in arts}
+        coverage = [(feed, t) for _, feed, t, dup in arts if dup is None or dup not in ids]
+        if coverage and max(t for _, t in coverage) >= since:
+            candidates.append(signals_from_articles(sid, coverage, now))
     return rank_stories(candidates, now, limit)
+
+
+def digest_stories(session: Session, now: datetime, hours: float, limit: int) -> list[StoryView]:
+    """The top stories of the last ``hours`` as full views, best first (the front page; the newsletter)."""
+    ids = top_stories(session, now, hours, limit)
+    views = load_story_views(session, ids)
+    return [views[i] for i in ids if i in views]
 
 
 def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, StoryView]:

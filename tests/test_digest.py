@@ -11,6 +11,7 @@ from aggregator.db.models import Story
 from aggregator.digest import (
     HALF_LIFE_HOURS,
     RankSignals,
+    digest_stories,
     extract_summary,
     feed_health,
     load_story_views,
@@ -153,3 +154,25 @@ def test_feed_health_reports_state_counts_and_last_article(db: Database) -> None
     assert health["Ok"].last_article == NOW - timedelta(hours=1)
     assert health["Bad URL"].state == "error" and health["Bad URL"].url is None  # not a link
     assert health["Gone"].state == "gone" and health["Gone"].next_poll is None
+
+
+def test_top_stories_count_copies_once_but_a_lone_copy_is_coverage(db: Database) -> None:
+    with db.session() as s:
+        feeds = [make_feed(s, f"http://127.0.0.1:9/{i}.xml", title=f"F{i}", now=NOW) for i in range(4)]
+        orig = make_article(s, feeds[0], title="Wire", published=NOW - timedelta(hours=2))
+        copies = [
+            make_article(s, f, title="Wire", published=NOW - timedelta(hours=1), duplicate_of_id=orig.id)
+            for f in feeds[1:3]
+        ]
+        wire = make_story(s, [orig, *copies], now=NOW)
+        lone = make_article(s, feeds[3], title="Copy elsewhere", published=NOW - timedelta(hours=1),
+                            duplicate_of_id=orig.id)  # fmt: skip
+        alone = make_story(s, [lone], now=NOW)
+        two = make_story(
+            s,
+            [make_article(s, f, title="Two", published=NOW - timedelta(hours=2)) for f in feeds[:2]],
+            now=NOW,
+        )
+        top = digest_stories(s, NOW, 24, 10)
+    assert [v.id for v in top] == [two.id, alone.id, wire.id]
+    assert [v.outlet_count for v in top] == [2, 1, 1]
