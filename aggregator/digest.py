@@ -204,8 +204,13 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.sub("\\1\n", text).split("\n") if s]
 
 
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
 def extract_summary(text: str, max_sentences: int = SUMMARY_SENTENCES, max_words: int = SUMMARY_WORDS) -> str:
-    """The lead sentences of ``text`` (news puts the essentials first), cut at ``max_words``."""
+    """The lead sentences of ``text`` (news puts the essentials first), cut at ``max_words``. Bare URLs
+    (video descriptions are full of them) are dropped: a summary is for reading."""
+    text = _URL.sub("", text)
     picked: list[str] = []
     words = 0
     for sentence in split_sentences(text):

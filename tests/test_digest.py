@@ -176,3 +176,8 @@ def test_top_stories_count_copies_once_but_a_lone_copy_is_coverage(db: Database)
         top = digest_stories(s, NOW, 24, 10)
     assert [v.id for v in top] == [two.id, alone.id, wire.id]
     assert [v.outlet_count for v in top] == [2, 1, 1]
+
+
+def test_summary_leaves_out_bare_urls() -> None:
+    text = "Watch the report. More at https://127.0.0.1/x?y=1 and www.example.org/page today. Subscribe now."
+    assert extract_summary(text) == "Watch the report. More at and today."
