@@ -63,3 +63,15 @@ def test_pages_load_only_their_own_files(db: Database, config: Config, tmp_path:
         loaded = doc.xpath("//script/@src | //img/@src | //link[@rel='stylesheet' or @rel='icon']/@href")
         assert loaded, page
         assert all(not re.match(r"^[a-z]+:|^//", src) for src in loaded), (page, loaded)
+
+
+def test_every_page_but_search_works_without_javascript(db: Database, config: Config, tmp_path: Path) -> None:
+    with db.session() as s:
+        sample_news(s, NOW)
+    render_site(db, config, NOW, tmp_path / "site")
+    with_scripts = {p.name for p in html_files(tmp_path / "site") if parse_html(p).xpath("//script")}
+    assert with_scripts == {"search.html"}
+    search = parse_html(tmp_path / "site/search.html")
+    # without JavaScript the search page says so and links to the archive; the search box stays hidden
+    assert search.xpath("//p[@class='nojs']//a/@href") == ["archive/index.html", "topics/index.html"]
+    assert search.xpath("//div[@id='search']/@hidden") == [""]
