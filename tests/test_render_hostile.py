@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from aggregator.config import Config
 from aggregator.db import Database
 from aggregator.render import render_site
+from aggregator.sanitize import html_to_text
 from tests.conftest import NOW
 from tests.factories import make_article, make_feed, make_story, tag
 from tests.hostile import hostile_world
@@ -125,6 +127,28 @@ def test_feedparser_sanitizer_cases_are_inert_in_pages_and_feeds(
     assert feeds_found == {}, {k: v for k, v in list(feeds_found.items())[:5]}
     assert broken_links(site) == {}
     assert len(list(site.glob("stories/*.html"))) >= used // 8
+    # Safe text survives: where feedparser's expected (sanitised) value is a plain literal, its visible text
+    # appears in the site (pages or feeds): the allowlist removes the dangerous parts, not the content.
+    corpus = " ".join(
+        " ".join(html_to_text(p.read_text(encoding="utf-8")).split())
+        for pattern in ("stories/*.html", "sources.html", "feeds/stories/*.atom")
+        for p in site.glob(pattern)
+    )
+    corpus = " ".join(html_to_text(corpus).split())  # feeds hold escaped HTML: unescape it once more
+    missing, checked = [], 0
+    for name, expect in expectations.items():
+        literal = re.search(r"==\s*(u?'(?:[^'\\]|\\.)*'|u?\"(?:[^\"\\]|\\.)*\")\s*$", expect)
+        if not literal:
+            continue
+        text = " ".join(html_to_text(ast.literal_eval(literal.group(1).lstrip("u"))).split())
+        if len(text) < 4 or "<" in text:  # text that looks like markup cannot survive the corpus' unescaping
+            continue
+        checked += 1
+        if text not in corpus:
+            missing.append((name, text))
+    print(f"{checked} expected texts checked")
+    assert checked > 100, checked
+    assert missing == []
 
 
 def test_active_content_checker_accepts_our_own_pages(db: Database, config: Config, tmp_path: Path) -> None:
