@@ -132,6 +132,7 @@ def publish_tree(
     an opaque key per path, stored in the manifest) are those it was last rendered from and skipped it.
     Raises :class:`StaleReuseError` if such a file is not in the published build."""
     out = Path(os.path.abspath(out))
+    _refuse_inside_a_build(out)
     for rel in files:
         if rel.startswith("/") or ".." in rel.split("/") or rel == MANIFEST:
             raise ValueError(f"bad page path {rel!r}")
@@ -171,6 +172,15 @@ def publish_tree(
     kept = len(files) - len(changed)
     log.info("published %s: %d written, %d unchanged, %d removed", out, len(changed), kept, len(removed))
     return PublishResult(out, build, len(files), len(changed), kept, len(removed), swapped=True)
+
+
+def _refuse_inside_a_build(out: Path) -> None:
+    """A build is not a site: publishing into one (or over one) would vanish when that build is pruned."""
+    for part in Path(os.path.realpath(out.parent)).parts:
+        if part.startswith(".") and part.endswith(".builds"):
+            raise RenderError(
+                f"{out} is inside a published build ({part}); give the site's own directory (the link) instead"
+            )
 
 
 def _write_manifest(build: Path, hashes: Mapping[str, str], inputs: Mapping[str, str]) -> None:

@@ -19,6 +19,7 @@ import hashlib
 import html
 import json
 import logging
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -394,9 +395,16 @@ def _json_feed(site: Site, entries: Sequence[FeedEntry]) -> bytes:
 # ---- entry point ------------------------------------------------------------------------------------------
 
 
+def site_output_dir(config: Config) -> Path:
+    """``site.output_dir`` made absolute without following symbolic links (``config.site_dir`` resolves them,
+    which would point at the current build instead of the link that is swapped)."""
+    path = config.site.output_dir
+    return Path(os.path.abspath(path if path.is_absolute() else config.base_dir / path))
+
+
 def render_site(db: Database, config: Config, now: datetime, out_dir: Path | None = None) -> RenderSummary:
     """Build the site from the database and publish it to ``out_dir`` (default: ``config.site_dir``)."""
-    out = out_dir or config.site_dir
+    out = out_dir or site_output_dir(config)
     if urlsplit(config.site.base_url).scheme not in ("http", "https"):
         raise RenderError(f"site.base_url must be http(s), got {config.site.base_url!r}")
     previous = published_inputs(out)

@@ -486,3 +486,28 @@ def test_a_page_lost_from_the_published_build_is_rendered_again(
     assert result.swapped
     assert page.read_bytes() == expected
     assert broken_links(site) == {}
+
+
+def test_relative_output_dir_keeps_publishing_through_the_link(
+    write_config: Callable[..., Path], run_cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    path = write_config({"site": {"output_dir": "public"}})
+    assert run_cli(path, "init").exit_code == 0
+    database = Database(load_config(path).database_url)
+    with database.session() as s:
+        sample_news(s, NOW)
+    database.dispose()
+    first = run_cli(path, "render")
+    assert f"Site published: {tmp_path / 'public'} " in first.output
+    again = run_cli(path, "render")
+    assert f"Site unchanged, nothing written: {tmp_path / 'public'} " in again.output
+    assert (tmp_path / "public").is_symlink()
+    builds = [p for p in publish.builds_dir(tmp_path / "public").iterdir() if p.is_dir()]
+    assert len(builds) == 1 and not builds[0].is_symlink()
+
+
+def test_refuses_to_publish_inside_a_build(db: Database, config: Config, site: Path) -> None:
+    with pytest.raises(RenderError, match="inside a published build"):
+        render_site(db, config, NOW, site / "nested")
+    with pytest.raises(RenderError, match="inside a published build"):
+        render_site(db, config, NOW, site.resolve())
