@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -302,35 +303,75 @@ def digest_stories(session: Session, now: datetime, hours: float, limit: int) ->
     return [views[i] for i in ids if i in views]
 
 
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    title: str
+    first_published: datetime
+    last_published: datetime
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """The columns of an article the views need; long texts cut at ``TEXT_HEAD`` characters."""
+
+    id: int
+    feed_id: int
+    title: str
+    url: str | None
+    summary: str
+    content: str
+    extracted_text: str
+    published: datetime
+    duplicate_of_id: int | None
+
+
+# Excerpts and summaries need the start of a text only: never read whole article bodies for every page.
+TEXT_HEAD = 8000
+
+
+def _head(column: Any) -> Any:
+    return func.coalesce(func.substr(column, 1, TEXT_HEAD), "")
+
+
 def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, StoryView]:
     """Full views of the given stories, loaded in a few batched queries."""
     ids = list(dict.fromkeys(story_ids))
-    stories: dict[int, Story] = {}
-    members: dict[int, list[tuple[Article, Feed]]] = defaultdict(list)
+    stories: dict[int, StoryRow] = {}
+    members: dict[int, list[ArticleRow]] = defaultdict(list)
     relations: dict[int, list[int]] = defaultdict(list)
     topics: dict[int, list[TopicRef]] = defaultdict(list)
+    outlets = {f.id: outlet_name(f) for f in session.scalars(select(Feed))}
     for chunk in _chunks(ids):
-        stories.update((s.id, s) for s in session.scalars(select(Story).where(Story.id.in_(chunk))))
-        for sid, article, feed in session.execute(
-            select(StoryArticle.story_id, Article, Feed)
-            .join(Article, Article.id == StoryArticle.article_id)
-            .join(Feed, Feed.id == Article.feed_id)
-            .where(StoryArticle.story_id.in_(chunk))
+        for sid, title, first, last in session.execute(
+            select(Story.id, Story.title, Story.first_published_at, Story.last_published_at).where(
+                Story.id.in_(chunk)
+            )
         ):
-            members[sid].append((article, feed))
+            stories[sid] = StoryRow(sid, title, first, last)
+        for sid, *cols in session.execute(
+            select(
+                StoryArticle.story_id, Article.id, Article.feed_id, Article.title, Article.url,
+                _head(Article.summary), _head(Article.content), _head(Article.extracted_text),
+                Article.published_at, Article.duplicate_of_id,
+            )
+            .join(Article, Article.id == StoryArticle.article_id)
+            .where(StoryArticle.story_id.in_(chunk))
+        ):  # fmt: skip
+            members[sid].append(ArticleRow(*cols))
         for sid, rid in session.execute(
             select(StoryRelation.story_id, StoryRelation.related_id)
             .where(StoryRelation.story_id.in_(chunk))
             .order_by(StoryRelation.story_id, StoryRelation.rank)
         ):
             relations[sid].append(rid)
-        for sid, topic in session.execute(
-            select(StoryTopic.story_id, Topic)
+        for sid, tid, key, label in session.execute(
+            select(StoryTopic.story_id, Topic.id, Topic.key, Topic.label)
             .join(Topic, Topic.id == StoryTopic.topic_id)
             .where(StoryTopic.story_id.in_(chunk))
             .order_by(StoryTopic.story_id, StoryTopic.rank)
         ):
-            topics[sid].append(TopicRef(topic.id, topic.key, topic.label))
+            topics[sid].append(TopicRef(tid, key, label))
     merged = merged_map(session)
     related_ids = sorted({merged.get(r, r) for rs in relations.values() for r in rs})
     refs = story_refs(session, related_ids)
@@ -344,23 +385,26 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
             ref = refs.get(target)
             if ref is not None and target != sid and all(r.id != target for r in related):
                 related.append(ref)
-        views[sid] = build_story_view(stories[sid], members.get(sid, []), related, topics.get(sid, []))
+        views[sid] = build_story_view(
+            stories[sid], members.get(sid, []), outlets, related, topics.get(sid, [])
+        )
     return views
 
 
 def build_story_view(
-    story: Story,
-    members: Sequence[tuple[Article, Feed]],
+    story: StoryRow,
+    members: Sequence[ArticleRow],
+    outlets: Mapping[int, str],
     related: Sequence[StoryRef],
     topics: Sequence[TopicRef],
 ) -> StoryView:
-    """Pure: a story, its (article, feed) rows, related refs and topics -> the view."""
-    ordered = sorted(members, key=lambda m: (m[0].published_at, m[0].id))
-    in_story = {a.id for a, _ in ordered}
-    views = {a.id: _article_view(a, f) for a, f in ordered}
+    """Pure: a story, its articles, outlet names by feed id, related refs and topics -> the view."""
+    ordered = sorted(members, key=lambda a: (a.published, a.id))
+    in_story = {a.id for a in ordered}
+    views = {a.id: _article_view(a, outlets.get(a.feed_id, "")) for a in ordered}
     copies: dict[int, list[CopyView]] = defaultdict(list)
     originals: list[ArticleView] = []
-    for article, _ in ordered:
+    for article in ordered:
         view = views[article.id]
         if article.duplicate_of_id is not None and article.duplicate_of_id in in_story:
             copies[article.duplicate_of_id].append(CopyView(view.outlet, view.url, view.published))
@@ -372,17 +416,17 @@ def build_story_view(
         by_outlet.setdefault(view.feed_id, []).append(view)
     groups = tuple(OutletGroup(arts[0].outlet, fid, tuple(arts)) for fid, arts in by_outlet.items())
     lead = originals[0] if originals else None
-    timeline = tuple(replace(views[a.id], is_copy=a.duplicate_of_id in in_story) for a, _ in ordered)
+    timeline = tuple(replace(views[a.id], is_copy=a.duplicate_of_id in in_story) for a in ordered)
     headline = clean_title(story.title) if story.title.strip() else (lead.title if lead else "(untitled)")
     return StoryView(
         id=story.id,
         headline=headline,
-        first_published=ordered[0][0].published_at if ordered else story.first_published_at,
-        last_published=ordered[-1][0].published_at if ordered else story.last_published_at,
+        first_published=ordered[0].published if ordered else story.first_published,
+        last_published=ordered[-1].published if ordered else story.last_published,
         outlet_count=len(groups),
         article_count=len(ordered),
         outlets=tuple(g.outlet for g in groups),
-        summary=story_summary(originals, {a.id: a for a, _ in ordered}),
+        summary=story_summary(originals, {a.id: a for a in ordered}),
         lead=lead,
         groups=groups,
         timeline=timeline,
@@ -391,26 +435,26 @@ def build_story_view(
     )
 
 
-def _article_view(article: Article, feed: Feed) -> ArticleView:
+def _article_view(article: ArticleRow, outlet: str) -> ArticleView:
     text = html_to_text(article.summary) or html_to_text(article.content)
     return ArticleView(
         id=article.id,
         title=clean_title(article.title),
         url=safe_url(article.url),
-        outlet=outlet_name(feed),
-        feed_id=feed.id,
-        published=article.published_at,
+        outlet=outlet,
+        feed_id=article.feed_id,
+        published=article.published,
         excerpt=" ".join(extract_summary(text, max_sentences=2, max_words=EXCERPT_WORDS).split()),
         summary_html=article.summary or article.content,
     )
 
 
-def story_summary(originals: Sequence[ArticleView], articles: dict[int, Article]) -> Summary | None:
+def story_summary(originals: Sequence[ArticleView], articles: Mapping[int, ArticleRow]) -> Summary | None:
     """Lead sentences of the first original article with usable text: extracted full text first, else the
     feed's summary or content. The source outlet is named with the summary."""
     for view in originals:
         article = articles[view.id]
-        texts = (article.extracted_text or "", html_to_text(article.summary), html_to_text(article.content))
+        texts = (article.extracted_text, html_to_text(article.summary), html_to_text(article.content))
         for raw in texts:
             text = extract_summary(raw)
             if len(text.split()) >= 5:
@@ -418,48 +462,45 @@ def story_summary(originals: Sequence[ArticleView], articles: dict[int, Article]
     return None
 
 
+_REF_COLUMNS = (Story.id, Story.title, Story.source_count, Story.first_published_at, Story.last_published_at)
+
+
 def story_refs(session: Session, story_ids: Sequence[int]) -> dict[int, StoryRef]:
     refs = {}
     for chunk in _chunks(list(story_ids)):
-        for story in session.scalars(select(Story).where(Story.id.in_(chunk))):
-            refs[story.id] = _ref(story)
+        for row in session.execute(select(*_REF_COLUMNS).where(Story.id.in_(chunk))):
+            refs[row[0]] = _ref(*row)
     return refs
 
 
-def _ref(story: Story) -> StoryRef:
-    return StoryRef(
-        story.id,
-        clean_title(story.title),
-        story.source_count,
-        story.first_published_at,
-        story.last_published_at,
-    )
+def _ref(story_id: int, title: str, outlets: int, first: datetime, last: datetime) -> StoryRef:
+    return StoryRef(story_id, clean_title(title), outlets, first, last)
 
 
 def all_story_refs(session: Session) -> list[StoryRef]:
     """Every live story, newest first (archive, search index)."""
-    stories = session.scalars(
-        select(Story)
+    rows = session.execute(
+        select(*_REF_COLUMNS)
         .where(Story.merged_into_id.is_(None))
         .order_by(Story.first_published_at.desc(), Story.id.desc())
     )
-    return [_ref(s) for s in stories]
+    return [_ref(*row) for row in rows]
 
 
 def topic_views(session: Session, per_topic: int) -> list[TopicView]:
     """Every topic with its live stories, newest first (at most ``per_topic``), topics by label."""
     rows = session.execute(
-        select(Topic, Story)
+        select(Topic.id, Topic.key, Topic.label, *_REF_COLUMNS)
         .join(StoryTopic, StoryTopic.topic_id == Topic.id)
         .join(Story, Story.id == StoryTopic.story_id)
         .where(Story.merged_into_id.is_(None))
         .order_by(Topic.id, Story.last_published_at.desc(), Story.id.desc())
     )
     grouped: dict[int, tuple[TopicRef, list[StoryRef]]] = {}
-    for topic, story in rows:
-        entry = grouped.setdefault(topic.id, (TopicRef(topic.id, topic.key, topic.label), []))
+    for tid, key, label, sid, title, outlets, first, last in rows:
+        entry = grouped.setdefault(tid, (TopicRef(tid, key, label), []))
         if len(entry[1]) < per_topic:
-            entry[1].append(_ref(story))
+            entry[1].append(_ref(sid, title, outlets, first, last))
     views = [TopicView(ref, tuple(stories)) for ref, stories in grouped.values()]
     return sorted(views, key=lambda v: (v.topic.label.lower(), v.topic.id))
 

@@ -10,6 +10,7 @@ from aggregator.db import Database
 from aggregator.db.models import Story
 from aggregator.digest import (
     HALF_LIFE_HOURS,
+    TEXT_HEAD,
     RankSignals,
     digest_stories,
     extract_summary,
@@ -181,3 +182,18 @@ def test_top_stories_count_copies_once_but_a_lone_copy_is_coverage(db: Database)
 def test_summary_leaves_out_bare_urls() -> None:
     text = "Watch the report. More at https://127.0.0.1/x?y=1 and www.example.org/page today. Subscribe now."
     assert extract_summary(text) == "Watch the report. More at and today."
+
+
+def test_views_read_only_the_head_of_long_article_texts(db: Database) -> None:
+    body = "<p>The opening sentence carries the news here. " + "Filler words go on. " * 20_000 + "</p>"
+    with db.session() as s:
+        feed = make_feed(s, "http://127.0.0.1:9/a.xml", title="Alpha", now=NOW)
+        article = make_article(s, feed, title="Long", published=NOW, content=body, extracted_text=body[3:])
+        story = make_story(s, [article], now=NOW)
+        view = load_story_views(s, [story.id])[story.id]
+    assert view.lead is not None and len(view.lead.summary_html) == TEXT_HEAD
+    assert view.summary is not None
+    assert view.summary.text == "The opening sentence carries the news here. Filler words go on."
+    assert view.lead is not None and view.lead.excerpt.startswith(
+        "The opening sentence carries the news here."
+    )
