@@ -186,7 +186,9 @@ def _code_and_settings_digest(config: Config) -> str:
     h = hashlib.sha256(repr(config.site).encode())
     package = resources.files("aggregator.templates")
     for item in sorted(package.iterdir(), key=lambda p: p.name):
-        if item.is_file():
+        if item.is_file() and not item.name.startswith(
+            "newsletter"
+        ):  # the email's templates are not the site's
             h.update(item.name.encode() + item.read_bytes())
     for module in (__file__, digest_module.__file__):
         h.update(Path(module).read_bytes() if module else b"")
