@@ -270,7 +270,8 @@ class Config:
         return self.resolve(self.newsletter.out_dir)
 
     def resolve(self, path: Path) -> Path:
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
+        # normpath, not resolve(): the site folder is a symlink to the current build and must stay the link.
+        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
 
     def smtp_password(self, environ: Mapping[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
