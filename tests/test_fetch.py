@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from aggregator.errors import FetchError
-from aggregator.fetch import AddressPolicy, FetchOptions, Fetcher, Response
+from aggregator.fetch import AddressPolicy, Fetcher, FetchOptions, Response
 
 from .httpserver import FeedServer, LoggedRequest, Route
 
@@ -20,7 +20,10 @@ RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></chann
 
 
 def options(**overrides: object) -> FetchOptions:
-    base: dict[str, object] = {"policy": LOOPBACK_ONLY, "user_agent": "aggregator-test/1 (+https://example.org)"}
+    base: dict[str, object] = {
+        "policy": LOOPBACK_ONLY,
+        "user_agent": "aggregator-test/1 (+https://example.org)",
+    }
     base.update(overrides)
     return FetchOptions(**base)  # type: ignore[arg-type]
 
