@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from . import __version__
-from .config import Config, find_config_path, load_config
+from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
@@ -80,7 +80,9 @@ pass_app = click.make_pass_decorator(App)
 def setup_logging(verbose: int, quiet: bool) -> None:
     """Our own INFO lines (one-line run summaries for cron) by default; libraries only from -v on."""
     root_level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=root_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=root_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose >= 2 else logging.INFO)
 
 
@@ -163,7 +165,9 @@ def feeds_remove(app: App, url: str) -> None:
         count = remove_feed(s, url)
     click.echo(f"Removed {url} and its {count} articles.")
     if any(f.url == url for f in app.config.feeds):
-        click.echo("Note: it is listed in the config file and comes back on the next run unless removed there.")
+        click.echo(
+            "Note: it is listed in the config file and comes back on the next run unless removed there."
+        )
 
 
 @feeds.command("list")
@@ -202,7 +206,9 @@ def feeds_import(app: App, file: Path) -> None:
 
 
 @feeds.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
+)
 @pass_app
 def feeds_export(app: App, output: Path | None) -> None:
     """Write all feeds as OPML 2.0."""
@@ -226,7 +232,9 @@ def status(app: App, as_json: bool) -> None:
     if as_json:
         echo_json(data)
         return
-    console = Console(soft_wrap=True)
+    console = Console()
+    if not console.is_terminal:  # piped or in a log: do not wrap cells to 80 columns
+        console = Console(width=200)
     console.print(f"Database: {app.database().describe()}")
     console.print("  ".join(f"{k}: {v}" for k, v in data["counts"].items()))
     table = Table("state", "feed", "articles", "errors", "last success", "next fetch", "last error")
@@ -241,6 +249,12 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+
+
+@cli.command("config-reference")
+def config_reference() -> None:
+    """Print every setting with its type, default and meaning (Markdown)."""
+    click.echo(reference_markdown(), nl=False)
 
 
 def main() -> None:

@@ -124,7 +124,9 @@ def _env_name(value: str) -> str | None:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    data_dir: Path = setting(Path("data"), "Directory for the database and other state (relative to the config file).")
+    data_dir: Path = setting(
+        Path("data"), "Directory for the database and other state (relative to the config file)."
+    )
     database_url: str = setting(
         "",
         "SQLAlchemy database URL. Empty means an SQLite file `aggregator.db` in `data_dir`. "
@@ -162,7 +164,9 @@ class FetchConfig:
         _networks,
     )
     backoff_max_hours: float = setting(24.0, "Longest wait between attempts of a failing feed.", _positive)
-    jitter_seconds: int = setting(60, "Random delay added to each feed's next poll, to spread load.", _non_negative)
+    jitter_seconds: int = setting(
+        60, "Random delay added to each feed's next poll, to spread load.", _non_negative
+    )
     redirect_confirmations: int = setting(
         3, "Consecutive permanent redirects (301/308) seen before a feed's stored URL is updated.", _positive
     )
@@ -185,11 +189,15 @@ class FulltextConfig:
         "Full-text mode for feeds that do not set one: `auto` (fetch the page when the entry's text is "
         "short), `true` (always) or `false` (never).",
     )
-    min_words: int = setting(150, "In `auto` mode, entries with fewer words than this get their page fetched.")
+    min_words: int = setting(
+        150, "In `auto` mode, entries with fewer words than this get their page fetched."
+    )
     timeout: float = setting(20.0, "Seconds allowed for extracting one page.", _positive)
     max_attempts: int = setting(3, "Attempts per article before extraction is given up.", _positive)
     respect_robots: bool = setting(True, "Honour robots.txt of article sites.")
-    per_host_delay: float = setting(1.0, "Minimum seconds between two page requests to one host.", _non_negative)
+    per_host_delay: float = setting(
+        1.0, "Minimum seconds between two page requests to one host.", _non_negative
+    )
     concurrency: int = setting(4, "Pages fetched at the same time.", _positive)
 
 
@@ -202,17 +210,25 @@ class StoriesConfig:
     duplicate_threshold: float = setting(
         0.9, "Text resemblance above which an article is a syndicated copy of another.", _fraction
     )
-    related_count: int = setting(10, "Stories listed under \"More on this story\".", _positive)
-    related_window_days: int = setting(60, "How far back and forward related stories are looked for.", _positive)
-    topic_count: int = setting(5, "Topics shown under \"Explore more on these topics\".", _positive)
+    related_count: int = setting(10, 'Stories listed under "More on this story".', _positive)
+    related_window_days: int = setting(
+        60, "How far back and forward related stories are looked for.", _positive
+    )
+    topic_count: int = setting(5, 'Topics shown under "Explore more on these topics".', _positive)
 
 
 @dataclass(frozen=True)
 class SiteConfig:
-    output_dir: Path = setting(Path("data/site"), "Where the static site is written (relative to the config file).")
+    output_dir: Path = setting(
+        Path("data/site"), "Where the static site is written (relative to the config file)."
+    )
     title: str = setting("Aggregator", "Site title.")
-    base_url: str = setting("http://localhost:8000/", "Public URL of the site, used for absolute links.", check_http_url)
-    top_hours: int = setting(48, "The front page shows stories with coverage in the last this many hours.", _positive)
+    base_url: str = setting(
+        "http://localhost:8000/", "Public URL of the site, used for absolute links.", check_http_url
+    )
+    top_hours: int = setting(
+        48, "The front page shows stories with coverage in the last this many hours.", _positive
+    )
     top_count: int = setting(40, "Stories on the front page.", _positive)
 
 
@@ -222,13 +238,21 @@ class NewsletterConfig:
     schedule: str = setting("0 7 * * *", "Cron expression (UTC) for the digest.", check_cron)
     lookback_hours: int = setting(24, "Period covered by the first digest.", _positive)
     max_stories: int = setting(20, "Stories in one digest.", _positive)
-    delivery: Literal["smtp", "dir"] = setting("dir", "`smtp` sends by SMTP; `dir` writes `.eml` files to `out_dir`.")
-    out_dir: Path = setting(Path("data/newsletter"), "Directory for `.eml` files (relative to the config file).")
+    delivery: Literal["smtp", "dir"] = setting(
+        "dir", "`smtp` sends by SMTP; `dir` writes `.eml` files to `out_dir`."
+    )
+    out_dir: Path = setting(
+        Path("data/newsletter"), "Directory for `.eml` files (relative to the config file)."
+    )
     sender: str = setting("aggregator@localhost", "From address.", _email)
     recipients: tuple[str, ...] = setting((), "To addresses.", _emails)
-    subject_prefix: str = setting("News digest", "Start of the Subject line; the date and top headline follow.")
+    subject_prefix: str = setting(
+        "News digest", "Start of the Subject line; the date and top headline follow."
+    )
     list_id: str = setting("aggregator.localhost", "List-Id header value.")
-    list_unsubscribe: str = setting("", "List-Unsubscribe target: a mailto: address or an http(s) URL.", _unsubscribe)
+    list_unsubscribe: str = setting(
+        "", "List-Unsubscribe target: a mailto: address or an http(s) URL.", _unsubscribe
+    )
     smtp_host: str = setting("localhost", "SMTP server.")
     smtp_port: int = setting(587, "SMTP port.", _positive)
     smtp_security: Literal["starttls", "tls", "none"] = setting(
@@ -243,14 +267,18 @@ class NewsletterConfig:
 @dataclass(frozen=True)
 class ScheduleConfig:
     poll_minutes: int = setting(10, "The daemon looks for due feeds this often.", _positive)
-    render: str = setting("*/30 * * * *", "Cron expression (UTC) for rebuilding the site in the daemon.", check_cron)
+    render: str = setting(
+        "*/30 * * * *", "Cron expression (UTC) for rebuilding the site in the daemon.", check_cron
+    )
 
 
 @dataclass(frozen=True)
 class FeedConfig:
     url: str = setting("", "Feed URL (http or https).", check_http_url)
     title: str = setting("", "Display name; empty takes the feed's own title.")
-    fulltext: FulltextMode | None = setting(None, "Full-text mode for this feed; unset uses `fulltext.default`.")
+    fulltext: FulltextMode | None = setting(
+        None, "Full-text mode for this feed; unset uses `fulltext.default`."
+    )
 
 
 @dataclass(frozen=True)
@@ -303,7 +331,9 @@ SECTIONS: dict[str, type] = {
 }
 
 
-def find_config_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> Path | None:
+def find_config_path(
+    explicit: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None
+) -> Path | None:
     """The file to read: --config, else $AGGREGATOR_CONFIG, else ./config.toml if present, else None."""
     env = os.environ if environ is None else environ
     if explicit:
@@ -365,7 +395,9 @@ def _build_feeds(value: Any, where: str) -> tuple[FeedConfig, ...]:
             raise ConfigError(where, f"{key}.url", "is required")
         feed = _build(FeedConfig, item, where, key)
         if feed.url in seen:
-            raise ConfigError(where, f"{key}.url", f"{feed.url!r} is already listed as feeds[{seen[feed.url]}]")
+            raise ConfigError(
+                where, f"{key}.url", f"{feed.url!r} is already listed as feeds[{seen[feed.url]}]"
+            )
         seen[feed.url] = i
         feeds.append(feed)
     return tuple(feeds)
@@ -376,7 +408,9 @@ def _build(cls: type, data: Mapping[str, Any], where: str, prefix: str) -> Any:
     known = [f.name for f in fields(cls)]
     for key in data:
         if key not in known:
-            raise ConfigError(where, f"{prefix}.{key}", f"unknown key; allowed keys in [{prefix}]: {', '.join(known)}")
+            raise ConfigError(
+                where, f"{prefix}.{key}", f"unknown key; allowed keys in [{prefix}]: {', '.join(known)}"
+            )
     kwargs = {}
     for f in fields(cls):
         if f.name not in data:
@@ -435,7 +469,7 @@ def _literal(hint: Any, value: Any, where: str, key: str) -> Any:
             return "never"
         if value == "auto":
             return "auto"
-        raise ConfigError(where, key, f"must be true, false or \"auto\", got {_show(value)}")
+        raise ConfigError(where, key, f'must be true, false or "auto", got {_show(value)}')
     if value not in allowed:
         raise ConfigError(where, key, f"must be one of {', '.join(map(repr, allowed))}, got {_show(value)}")
     return value
@@ -481,7 +515,9 @@ def _type_name(hint: Any) -> str:
         return " | ".join(f'"{a}"' for a in typing.get_args(hint))
     if typing.get_origin(hint) is tuple:
         return "list of strings"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}.get(hint, str(hint))
+    return {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}.get(
+        hint, str(hint)
+    )
 
 
 def _toml(value: Any) -> str:
@@ -499,3 +535,11 @@ def _toml(value: Any) -> str:
         return "[" + ", ".join(f'"{v}"' for v in value) + "]"
     return str(value)
 
+
+def reference_markdown() -> str:
+    """The configuration reference as a Markdown table (printed by `aggregator config-reference`)."""
+    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for key, kind, default, doc in reference():
+        doc = doc.replace("|", "\\|")
+        lines.append(f"| `{key}` | {kind} | `{default}` | {doc} |")
+    return "\n".join(lines) + "\n"

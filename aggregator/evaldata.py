@@ -22,7 +22,9 @@ class EvalDataError(AggregatorError, ValueError):
 class EvalArticle:
     doc: ArticleDoc
     label: str | None = None  # gold story id (stories sets)
-    tags: tuple[tuple[str, str], ...] = ()  # gold (id, title) topic tags (related sets); never shown to the engine
+    tags: tuple[
+        tuple[str, str], ...
+    ] = ()  # gold (id, title) topic tags (related sets); never shown to the engine
     extra: dict[str, Any] = field(default_factory=dict)
 
 

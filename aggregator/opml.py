@@ -75,4 +75,5 @@ def export_opml(feeds: list[tuple[str, str, str | None]], *, title: str, now: da
             attrs["htmlUrl"] = site_url
         ET.SubElement(body, "outline", attrs)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"

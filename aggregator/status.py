@@ -27,7 +27,8 @@ def feed_state(feed: Feed, now: datetime) -> str:
 
 def gather_status(session: Session, now: datetime) -> dict[str, Any]:
     article_counts = dict(
-        session.execute(select(Article.feed_id, func.count()).group_by(Article.feed_id)).tuples().all()
+        (row[0], row[1])
+        for row in session.execute(select(Article.feed_id, func.count()).group_by(Article.feed_id))
     )
     feeds = list(session.scalars(select(Feed).order_by(Feed.title, Feed.url)))
     feed_rows = [
@@ -44,14 +45,19 @@ def gather_status(session: Session, now: datetime) -> dict[str, Any]:
         }
         for f in feeds
     ]
-    count = lambda stmt: session.scalar(stmt) or 0  # noqa: E731
+
+    def count(stmt: Any) -> int:
+        return int(session.scalar(stmt) or 0)
+
     return {
         "generated_at": now.isoformat(),
         "counts": {
             "feeds": len(feeds),
             "feeds_in_error": sum(1 for r in feed_rows if r["state"] == "error"),
             "articles": count(select(func.count()).select_from(Article)),
-            "duplicates": count(select(func.count()).select_from(Article).where(Article.duplicate_of_id.is_not(None))),
+            "duplicates": count(
+                select(func.count()).select_from(Article).where(Article.duplicate_of_id.is_not(None))
+            ),
             "stories": count(select(func.count()).select_from(Story).where(Story.merged_into_id.is_(None))),
             "topics": count(select(func.count()).select_from(Topic)),
         },

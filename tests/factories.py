@@ -55,7 +55,9 @@ def make_article(
     return article
 
 
-def make_story(session: Session, articles: Sequence[Article], *, now: datetime, title: str | None = None) -> Story:
+def make_story(
+    session: Session, articles: Sequence[Article], *, now: datetime, title: str | None = None
+) -> Story:
     """A story holding ``articles`` (the first is the lead); counts and times follow from them."""
     times = [a.published_at for a in articles]
     feeds = {a.feed_id for a in articles if a.duplicate_of_id is None}

@@ -123,7 +123,11 @@ def check_schema(db: Database) -> None:
             f"the database {db.describe()} has no aggregator schema yet: run `aggregator init` to create it"
         )
     script = ScriptDirectory.from_config(_alembic_config(db.engine))
-    if script.get_revision(current) is None:
+    try:
+        known = script.get_revision(current) is not None
+    except Exception:  # alembic raises its own CommandError for an unknown revision
+        known = False
+    if not known:
         raise SchemaOutdatedError(
             f"the database {db.describe()} is at revision {current}, which this version of aggregator does not "
             f"know (it expects {head}); it was written by a newer aggregator: upgrade aggregator"

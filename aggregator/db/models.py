@@ -50,9 +50,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):  # raw SQL on SQLite
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        parsed: datetime = (
+            datetime.fromisoformat(value) if isinstance(value, str) else value
+        )  # str: raw SQLite
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -119,7 +120,9 @@ class Article(Base):
     entry_hash: Mapped[str | None] = mapped_column(String(64))
     # Content fingerprint for near-duplicate detection (format owned by aggregator.dedupe).
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
     duplicate_reason: Mapped[str | None] = mapped_column(String(16))  # "url" or "text"
     # Full-text extraction: status None (not decided), "pending", "done", "failed", "skipped".
     extracted_text: Mapped[str | None] = mapped_column(Text)
@@ -135,7 +138,9 @@ class Story(Base):
     __tablename__ = "stories"
 
     id: Mapped[int] = mapped_column(primary_key=True)  # stable: the story's URL is built from it
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True
+    )
     title: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -157,7 +162,7 @@ class StoryArticle(Base):
 
 
 class StoryRelation(Base):
-    """"More on this story": ranked related stories."""
+    """The "More on this story" list: ranked related stories."""
 
     __tablename__ = "story_relations"
 
@@ -177,12 +182,14 @@ class Topic(Base):
 
 
 class StoryTopic(Base):
-    """"Explore more on these topics": ranked topic labels of a story."""
+    """The "Explore more on these topics" list: ranked topic labels of a story."""
 
     __tablename__ = "story_topics"
 
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
-    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True)
+    topic_id: Mapped[int] = mapped_column(
+        ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     rank: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
 

@@ -1,0 +1,65 @@
+"""One run at a time: an OS file lock beside an SQLite database, an advisory lock on PostgreSQL.
+
+The lock dies with its process (the kernel drops a flock; PostgreSQL drops a session's advisory lock when the
+connection closes), so a run killed with SIGKILL never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from .db import Database
+from .errors import LockedError
+
+# An arbitrary constant: the advisory lock key all aggregator processes agree on.
+PG_LOCK_KEY = 0x61676772  # "aggr"
+
+
+def lock_path_for(db: Database, fallback_dir: Path) -> Path:
+    url = make_url(db.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database + ".lock")
+    return fallback_dir / "aggregator.lock"
+
+
+@contextmanager
+def run_lock(db: Database, fallback_dir: Path) -> Iterator[None]:
+    """Hold the run lock for the block; raise :class:`LockedError` at once if another process holds it."""
+    if db.engine.dialect.name == "postgresql":
+        with _pg_lock(db):
+            yield
+        return
+    path = lock_path_for(db, fallback_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise LockedError(
+                f"another aggregator run is in progress (pid {holder}, lock {path}); this one exits"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+@contextmanager
+def _pg_lock(db: Database) -> Iterator[None]:
+    with db.engine.connect() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar():
+            raise LockedError("another aggregator run holds the database's advisory lock; this one exits")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})

@@ -1,0 +1,155 @@
+"""Bad configuration is refused with a message naming the file, the key, the value and what is allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aggregator.config import find_config_path, load_config
+from aggregator.errors import ConfigError
+
+from .conftest import REPO_ROOT
+
+
+def test_shipped_config_is_valid_and_lists_real_feeds() -> None:
+    config = load_config(REPO_ROOT / "config.toml", environ={})
+    assert len(config.feeds) >= 12
+    assert all(f.url.startswith("https://") for f in config.feeds)
+    assert config.database_url.startswith("sqlite:///")
+    assert config.database_url.endswith("/data/aggregator.db")
+
+
+def test_defaults_without_a_file() -> None:
+    config = load_config(None, environ={})
+    assert config.feeds == ()
+    assert config.fetch.max_body_bytes == 15 * 1024 * 1024
+    assert config.fulltext.default == "auto"
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "fragment"),
+    [
+        ({"fetch": {"timeout_seconds": 5}}, "fetch.timeout_seconds", "unknown key; allowed keys in [fetch]"),
+        ({"fetchh": {}}, "fetchh", "unknown key; allowed top-level keys"),
+        ({"fetch": {"concurrency": "many"}}, "fetch.concurrency", "must be a whole number, got 'many'"),
+        ({"fetch": {"concurrency": 0}}, "fetch.concurrency", "0 must be greater than 0"),
+        (
+            {"fetch": {"allow_private_networks": "yes"}},
+            "fetch.allow_private_networks",
+            "must be true or false",
+        ),
+        (
+            {"site": {"base_url": "ftp://example.org/"}},
+            "site.base_url",
+            "must be an absolute http:// or https://",
+        ),
+        (
+            {"feeds": [{"url": "file:///etc/passwd"}]},
+            "feeds[0].url",
+            "must be an absolute http:// or https://",
+        ),
+        (
+            {"feeds": [{"url": "https://a.example/rss", "fulltext": "sometimes"}]},
+            "feeds[0].fulltext",
+            "true, false",
+        ),
+        ({"feeds": [{"title": "no url"}]}, "feeds[0].url", "is required"),
+        (
+            {"feeds": [{"url": "https://a.example/rss"}, {"url": "https://a.example/rss"}]},
+            "feeds[1].url",
+            "already listed as feeds[0]",
+        ),
+        ({"newsletter": {"schedule": "every morning"}}, "newsletter.schedule", "not a valid cron expression"),
+        ({"schedule": {"render": "61 * * * *"}}, "schedule.render", "not a valid cron expression"),
+        (
+            {"newsletter": {"smtp_security": "ssl"}},
+            "newsletter.smtp_security",
+            "must be one of 'starttls', 'tls'",
+        ),
+        (
+            {"newsletter": {"recipients": ["not-an-address"]}},
+            "newsletter.recipients",
+            "is not an email address",
+        ),
+        ({"storage": {"database_url": "aggregator.db"}}, "storage.database_url", "SQLAlchemy URL"),
+    ],
+)
+def test_bad_values_name_file_key_and_value(
+    write_config: Callable[..., Path], data: dict[str, Any], key: str, fragment: str
+) -> None:
+    path = write_config(data)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    message = str(info.value)
+    assert message.startswith(f"{path}: {key}: "), message
+    assert fragment in message
+
+
+def test_missing_secret_variable_is_named(write_config: Callable[..., Path]) -> None:
+    path = write_config(
+        {
+            "newsletter": {
+                "enabled": True,
+                "delivery": "smtp",
+                "recipients": ["reader@example.org"],
+                "smtp_username": "mailer",
+                "password_env": "NEWS_SMTP_PASS",
+            }
+        }
+    )
+    with pytest.raises(
+        ConfigError, match=r"newsletter.password_env: the environment variable NEWS_SMTP_PASS"
+    ):
+        load_config(path, environ={})
+    config = load_config(path, environ={"NEWS_SMTP_PASS": "s3cret"})
+    assert config.smtp_password({"NEWS_SMTP_PASS": "s3cret"}) == "s3cret"
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[fetch\nconcurrency = 1\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "c.toml"
+    path.write_text('[storage]\ndata_dir = "state"\n[site]\noutput_dir = "www"\n')
+    config = load_config(path)
+    assert config.data_dir == tmp_path / "sub" / "state"
+    assert config.site_dir == tmp_path / "sub" / "www"
+
+
+def test_config_file_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert find_config_path(None, environ={}) is None
+    (tmp_path / "config.toml").write_text("")
+    assert find_config_path(None, environ={}) == Path("config.toml")
+    assert find_config_path(None, environ={"AGGREGATOR_CONFIG": "/etc/agg.toml"}) == Path("/etc/agg.toml")
+    assert find_config_path("x.toml", environ={"AGGREGATOR_CONFIG": "/etc/agg.toml"}) == Path("x.toml")
+
+
+def test_cli_refuses_bad_config_without_touching_the_database(
+    write_config: Callable[..., Path], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    path = write_config({"fetch": {"concurrency": -1}})
+    result = run_cli(path, "init")
+    assert result.exit_code != 0
+    assert "fetch.concurrency: -1 must be greater than 0" in result.output
+    assert not (tmp_path / "data").exists()
+
+
+def test_environment_variable_selects_the_config(
+    write_config: Callable[..., Path], run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_config({"site": {"base_url": "nope"}})
+    monkeypatch.setenv("AGGREGATOR_CONFIG", str(path))
+    result = run_cli(None, "status")
+    assert result.exit_code != 0
+    assert "site.base_url: 'nope' must be an absolute" in result.output
