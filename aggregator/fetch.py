@@ -292,7 +292,7 @@ class Fetcher:
             if isinstance(cause, BlockedAddressError):
                 raise FetchError(
                     url, f"refused by the address guard: {cause} (see fetch.allow_private_networks)"
-                )
+                ) from None
             raise FetchError(url, f"cannot connect: {cause.strerror or cause}") from e
         except (aiohttp.ClientError, OSError, ValueError) as e:
             raise FetchError(url, f"{type(e).__name__}: {e}") from e

@@ -175,7 +175,7 @@ def _entry(e: Mapping[str, Any], now: datetime) -> EntryData:
     categories = _categories(t.get("term") or t.get("label") for t in e.get("tags") or [])
     published = _time(e.get("published_parsed")) or _time(e.get("created_parsed"))
     # dict.get: FeedParserDict maps a missing updated_parsed to published_parsed, with a warning.
-    updated = _time(dict.get(e, "updated_parsed"))
+    updated = _time(dict.get(e, "updated_parsed")) if isinstance(e, dict) else None
     return _finish(
         guid=e.get("id"),
         link=link,

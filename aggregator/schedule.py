@@ -44,7 +44,7 @@ def backoff_delay(consecutive_errors: int, *, interval: timedelta, cap: timedelt
     if consecutive_errors <= 0:
         return interval
     exponent = min(consecutive_errors - 1, 32)  # 2**32 intervals exceed any sensible cap
-    return min(interval * (2**exponent), cap)
+    return min(interval * (1 << exponent), cap)
 
 
 def next_fetch_after_success(

@@ -127,7 +127,7 @@ def store_entries(
 
 def _first_articles(session: Session, feed_id: int, urls: set[str | None]) -> dict[str | None, int]:
     """For each canonical URL, the first stored article of another feed that is not itself a duplicate."""
-    found: dict[str | None, int] = {}
+    first: dict[str | None, int] = {}
     for part in _chunks(sorted(u for u in urls if u)):
         found = session.execute(
             select(articles.c.canonical_url, articles.c.id)
@@ -139,5 +139,5 @@ def _first_articles(session: Session, feed_id: int, urls: set[str | None]) -> di
             .order_by(articles.c.id)
         )
         for url, id_ in found:
-            found.setdefault(url, id_)
-    return found
+            first.setdefault(url, id_)
+    return first
