@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import re
+from urllib.parse import urljoin
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,13 +90,14 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str, now: datetime) -> 
         raise ParseError(
             url, "an HTML page was served instead of a feed (is this the site's address, not its feed?)"
         )
-    response_headers = {k.lower(): v for k, v in headers.items()}
-    response_headers.setdefault("content-location", url)  # base for relative links
+    # No Content-Location: feedparser would resolve GUIDs against it, and a GUID must not change when the
+    # feed's URL does. Entry links are resolved against the feed URL below instead.
+    response_headers = {k.lower(): v for k, v in headers.items() if k.lower() != "content-location"}
     parsed = feedparser.parse(
         io.BytesIO(body),
         response_headers=response_headers,
         sanitize_html=False,
-        resolve_relative_uris=True,
+        resolve_relative_uris=False,
     )
     version = parsed.get("version") or ""
     raw_entries = parsed.get("entries") or []
@@ -104,10 +106,11 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str, now: datetime) -> 
         detail = f" ({type(problem).__name__}: {problem})" if problem else ""
         raise ParseError(url, f"not a feed: no RSS, Atom or JSON Feed found{detail}")
     feed = parsed.get("feed") or {}
-    entries = _unique_guids(_entry(e, now) for e in raw_entries)
+    base = headers.get("content-location") or url
+    entries = _unique_guids(_entry(e, base, now) for e in raw_entries)
     return FeedData(
         title=_text(feed.get("title")),
-        site_url=safe_url(feed.get("link")),
+        site_url=_absolute(base, feed.get("link")),
         ttl=_ttl(feed.get("ttl")),
         version=version or "unknown",
         entries=entries,
@@ -137,13 +140,23 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
-def _link(entry: Mapping[str, Any]) -> str | None:
-    link = safe_url(entry.get("link"))
+def _absolute(base: str, link: Any) -> str | None:
+    """``link`` made absolute against the feed's URL; None unless the result is http(s)."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    try:
+        return safe_url(urljoin(base, link.strip()))
+    except ValueError:
+        return None
+
+
+def _link(entry: Mapping[str, Any], base: str) -> str | None:
+    link = _absolute(base, entry.get("link"))
     if link:
         return link
     for item in entry.get("links") or []:
         if item.get("rel", "alternate") == "alternate":
-            link = safe_url(item.get("href"))
+            link = _absolute(base, item.get("href"))
             if link:
                 return link
     return None
@@ -163,8 +176,8 @@ def _image(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _entry(e: Mapping[str, Any], now: datetime) -> EntryData:
-    link = _link(e)
+def _entry(e: Mapping[str, Any], base: str, now: datetime) -> EntryData:
+    link = _link(e, base)
     title = _text(e.get("title"))
     summary = e.get("summary") or ""
     contents = e.get("content") or []
