@@ -82,6 +82,18 @@ class PollSummary:
     def entries(self) -> int:
         return sum(o.entries for o in self.outcomes)
 
+    def counts(self) -> dict[str, int]:
+        return {
+            "feeds": len(self.outcomes),
+            "parsed": self.count("updated"),
+            "not_modified": self.count("not_modified"),
+            "unchanged": self.count("unchanged"),
+            "failed": len(self.failed),
+            "entries": self.entries,
+            "new": self.new,
+            "updated": self.updated,
+        }
+
     def line(self) -> str:
         text = (
             f"fetched {len(self.outcomes)} feeds: {self.count('updated')} parsed, "

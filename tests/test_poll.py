@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from sqlalchemy import func, select
 
 from aggregator.config import Config, config_from_dict
@@ -339,9 +343,10 @@ def test_parsing_in_a_process_pool(feed_server: FeedServer, db: Database, tmp_pa
 
 
 def test_intraday_snapshots_store_each_distinct_item_once(
-    feed_server: FeedServer, db: Database, cfg: Config, shared_data: Path
+    feed_server: FeedServer, db: Database, tmp_path: Path, shared_data: Path
 ) -> None:
     """13 real polls about six minutes apart: unchanged feeds, changed items, a CloudFront error page."""
+    cfg = make_config(tmp_path, parse_workers=2)
     polls = sorted(p for p in (shared_data / INTRADAY).iterdir() if p.is_dir())
     assert len(polls) == 13
     names = sorted({f.name for p in polls for f in p.glob("*.xml")})
@@ -377,3 +382,41 @@ def test_intraday_snapshots_store_each_distinct_item_once(
     assert "latimes.xml" in errors  # the CloudFront 403 page saved as the feed
     assert "access-denied" in (feed(db, feed_server.url("/latimes.xml")).last_error or "")
 
+
+
+def test_cli_fetch_polls_config_feeds_and_exits_0_when_a_feed_fails(
+    feed_server: FeedServer,
+    write_config: Callable[..., Path],
+    run_cli: Callable[..., Result],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    good = feed_server.route("/good.xml", rss(("a", "A"), ("b", "B")))
+    bad = feed_server.route("/bad.xml", b"nope", status=503, content_type="text/plain")
+    path = write_config(
+        {
+            "fetch": {"allowed_networks": ["127.0.0.1/32"], "parse_workers": 1},
+            "feeds": [{"url": good}, {"url": bad}],
+        }
+    )
+    assert run_cli(path, "init").exit_code == 0
+    with caplog.at_level(logging.INFO, logger="aggregator"):
+        result = run_cli(path, "fetch")
+    assert result.exit_code == 0, result.output
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("fetched 2 feeds"))
+    assert "1 parsed" in line and "2 new articles" in line and f"{bad} (HTTP 503 Service Unavailable)" in line
+    status = json.loads(run_cli(path, "status", "--json").output)
+    states = {f["url"]: (f["state"], f["articles"], f["consecutive_errors"]) for f in status["feeds"]}
+    assert states == {good: ("ok", 2, 0), bad: ("error", 0, 1)}
+    # Nothing is due now: a second run sends no request.
+    before = len(feed_server.requests)
+    assert run_cli(path, "fetch").exit_code == 0
+    assert len(feed_server.requests) == before
+    assert run_cli(path, "fetch", "--feed", good).exit_code == 0
+    assert feed_server.paths()[-1] == "/good.xml"
+
+
+def test_cli_fetch_of_an_unknown_feed_fails(write_config: Callable[..., Path], run_cli: Callable[..., Result]) -> None:
+    path = write_config({})
+    run_cli(path, "init")
+    result = run_cli(path, "fetch", "--feed", "https://example.org/unknown.xml")
+    assert result.exit_code == 1 and "no such feed" in result.output
