@@ -288,11 +288,16 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
                     tally["new"] += outcome.new
                     tally["failed"] += outcome.state in ("error", "gone")
                     bar.update(
-                        task, completed=done, total=total, counts=f"{tally['new']} new, {tally['failed']} failed"
+                        task,
+                        completed=done,
+                        total=total,
+                        counts=f"{tally['new']} new, {tally['failed']} failed",
                     )
 
                 tally = {"new": 0, "failed": 0}
-                summary = fetch_feeds(db, app.config, app.now(), all=all_feeds, feed_url=feed_url, progress=show)
+                summary = fetch_feeds(
+                    db, app.config, app.now(), all=all_feeds, feed_url=feed_url, progress=show
+                )
         else:
             summary = fetch_feeds(db, app.config, app.now(), all=all_feeds, feed_url=feed_url)
         step.counts = summary.counts()

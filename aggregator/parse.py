@@ -14,11 +14,11 @@ import io
 import json
 import logging
 import re
-from urllib.parse import urljoin
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 

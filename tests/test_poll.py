@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -52,7 +53,9 @@ def make_config(tmp_path: Path, **fetch: Any) -> Config:
         "interval_minutes": 30,
     }
     settings.update(fetch)
-    return config_from_dict({"storage": {"data_dir": str(tmp_path / "data")}, "fetch": settings}, "test", tmp_path)
+    return config_from_dict(
+        {"storage": {"data_dir": str(tmp_path / "data")}, "fetch": settings}, "test", tmp_path
+    )
 
 
 @pytest.fixture
@@ -96,11 +99,18 @@ def test_new_entries_are_stored_normalised(feed_server: FeedServer, db: Database
     assert a2.title == "Second & more"
     assert a1.clustered_at is None and a1.extract_status is None and a1.fetched_at == NOW
     f = feed(db, url)
-    assert (f.title, f.consecutive_errors, f.last_status_code, f.last_success_at) == ("Test feed", 0, 200, NOW)
+    assert (f.title, f.consecutive_errors, f.last_status_code, f.last_success_at) == (
+        "Test feed",
+        0,
+        200,
+        NOW,
+    )
     assert f.next_fetch_at == NOW + timedelta(minutes=30)
 
 
-def test_etag_304_keeps_validators_and_parses_nothing(feed_server: FeedServer, db: Database, cfg: Config) -> None:
+def test_etag_304_keeps_validators_and_parses_nothing(
+    feed_server: FeedServer, db: Database, cfg: Config
+) -> None:
     url = feed_server.route("/f.xml", rss(("a1", "First")), etag='W/"v1"')
     add(db, url)
     poll(db, cfg)
@@ -158,9 +168,13 @@ def test_edited_entry_updates_the_row(feed_server: FeedServer, db: Database, cfg
     assert a2.title == "Second" and a2.clustered_at == NOW
 
 
-def test_same_url_from_another_feed_is_a_duplicate(feed_server: FeedServer, db: Database, cfg: Config) -> None:
+def test_same_url_from_another_feed_is_a_duplicate(
+    feed_server: FeedServer, db: Database, cfg: Config
+) -> None:
     one = feed_server.route("/one.xml", rss(("story", "A story"), title="One"))
-    two = feed_server.route("/two.xml", rss(("other-guid", "A story"), title="Two").replace(b"other-guid?", b"story?"))
+    two = feed_server.route(
+        "/two.xml", rss(("other-guid", "A story"), title="Two").replace(b"other-guid?", b"story?")
+    )
     add(db, one)
     poll(db, cfg)
     add(db, two)
@@ -241,7 +255,9 @@ def test_429_retry_after_sets_the_next_attempt(
     assert (f.consecutive_errors, f.last_status_code) == (1, 429)
 
 
-def test_500_backs_off_exponentially_then_recovers(feed_server: FeedServer, db: Database, cfg: Config) -> None:
+def test_500_backs_off_exponentially_then_recovers(
+    feed_server: FeedServer, db: Database, cfg: Config
+) -> None:
     url = feed_server.route("/f.xml", b"oops", status=500, content_type="text/plain")
     add(db, url)
     now = 0.0
@@ -317,7 +333,10 @@ def test_one_broken_feed_never_stops_the_rest(feed_server: FeedServer, db: Datab
     missing = feed_server.url("/missing.xml")
     add(db, bad, good, missing)
     summary = poll(db, cfg)
-    assert sorted(summary.failed) == [(bad, "HTTP 500 Internal Server Error"), (missing, "HTTP 404 Not Found")]
+    assert sorted(summary.failed) == [
+        (bad, "HTTP 500 Internal Server Error"),
+        (missing, "HTTP 404 Not Found"),
+    ]
     assert [a.guid for a in articles(db, good)] == ["a"]
     assert "2 failed" in summary.line() and missing in summary.line()
 
@@ -366,10 +385,8 @@ def test_intraday_snapshots_store_each_distinct_item_once(
         for name, body in served.items():
             if body not in seen:
                 seen.add(body)
-                try:
+                with contextlib.suppress(ParseError):
                     expected[name] |= {e.guid for e in parse_feed(body, {}, url=name, now=NOW).entries}
-                except ParseError:
-                    pass
     with db.session() as s:
         stored = dict(
             s.execute(select(Feed.url, func.count(Article.id)).outerjoin(Article).group_by(Feed.url)).all()
@@ -381,7 +398,6 @@ def test_intraday_snapshots_store_each_distinct_item_once(
     assert sum(stored.values()) > 500
     assert "latimes.xml" in errors  # the CloudFront 403 page saved as the feed
     assert "access-denied" in (feed(db, feed_server.url("/latimes.xml")).last_error or "")
-
 
 
 def test_cli_fetch_polls_config_feeds_and_exits_0_when_a_feed_fails(
@@ -415,7 +431,9 @@ def test_cli_fetch_polls_config_feeds_and_exits_0_when_a_feed_fails(
     assert feed_server.paths()[-1] == "/good.xml"
 
 
-def test_cli_fetch_of_an_unknown_feed_fails(write_config: Callable[..., Path], run_cli: Callable[..., Result]) -> None:
+def test_cli_fetch_of_an_unknown_feed_fails(
+    write_config: Callable[..., Path], run_cli: Callable[..., Result]
+) -> None:
     path = write_config({})
     run_cli(path, "init")
     result = run_cli(path, "fetch", "--feed", "https://example.org/unknown.xml")
