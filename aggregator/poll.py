@@ -186,9 +186,10 @@ class _Poller:
         if self.workers <= 1:
             return None
         if self._pool is None:
-            # forkserver: no fork of this process (it runs threads); workers import the parser once.
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["aggregator.parse"])
+            # spawn: never fork a process that runs threads; workers are our own children, so their
+            # CPU time is accounted to this process once the pool is shut down. Created only when a
+            # body needs parsing, so an all-unchanged run starts no process.
+            ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         return self._pool
 

@@ -365,7 +365,7 @@ def test_intraday_snapshots_store_each_distinct_item_once(
     feed_server: FeedServer, db: Database, tmp_path: Path, shared_data: Path
 ) -> None:
     """13 real polls about six minutes apart: unchanged feeds, changed items, a CloudFront error page."""
-    cfg = make_config(tmp_path, parse_workers=2)
+    cfg = make_config(tmp_path)
     polls = sorted(p for p in (shared_data / INTRADAY).iterdir() if p.is_dir())
     assert len(polls) == 13
     names = sorted({f.name for p in polls for f in p.glob("*.xml")})
