@@ -18,6 +18,7 @@ import os
 import random
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,11 +30,13 @@ from .db import Database
 from .db.models import Feed
 from .errors import FeedNotFoundError, FetchError, ParseError
 from .fetch import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
-from .parse import FeedData, parse_feed
+from .parse import FeedData, parse_feed, parse_feed_timed
 from .schedule import next_fetch_after_error, next_fetch_after_success, parse_max_age, parse_retry_after
 from .store import store_entries
 
 log = logging.getLogger(__name__)
+
+INLINE_PARSES = 8  # bodies parsed in this process before a process pool is started
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class FeedOutcome:
 @dataclass
 class PollSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
+    parsed_in_pool: int = 0  # bodies parsed by worker processes (the rest in this process)
+    pool_cpu_seconds: float = 0.0  # CPU the workers spent parsing them (they are not our children)
 
     def count(self, state: str) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
@@ -168,6 +173,7 @@ class _Poller:
         self.summary = PollSummary()
         self.workers = _parse_workers(config, total)
         self._pool: Executor | None = None
+        self._parses = 0
         self.interval = timedelta(minutes=config.fetch.interval_minutes)
         self.cap = timedelta(hours=config.fetch.backoff_max_hours)
 
@@ -186,10 +192,10 @@ class _Poller:
         if self.workers <= 1:
             return None
         if self._pool is None:
-            # spawn: never fork a process that runs threads; workers are our own children, so their
-            # CPU time is accounted to this process once the pool is shut down. Created only when a
-            # body needs parsing, so an all-unchanged run starts no process.
-            ctx = multiprocessing.get_context("spawn")
+            # forkserver: this process runs threads and must not fork itself; the fork server starts once
+            # with only the parser imported, and each worker forks from it (cheap, nothing else loaded).
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["aggregator.parse"])
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         return self._pool
 
@@ -269,10 +275,25 @@ class _Poller:
         headers = dict(response.headers)
         headers["content-location"] = response.final_url
         job = functools.partial(parse_feed, response.body, headers, url=url, now=self.now)
-        pool = self._pool_for_parsing()
+        self._parses += 1
+        # The first few bodies are parsed here: starting worker processes costs more than a handful of
+        # parses (a run where a few feeds changed, or a broken feed is re-parsed, never starts them).
+        pool = self._pool_for_parsing() if self._parses > INLINE_PARSES else None
         if pool is None:
             return job()
-        return await asyncio.get_running_loop().run_in_executor(pool, job)
+        timed = functools.partial(parse_feed_timed, response.body, headers, url=url, now=self.now)
+        self.summary.parsed_in_pool += 1
+        try:
+            data, cpu = await asyncio.get_running_loop().run_in_executor(pool, timed)
+        except (BrokenProcessPool, OSError, RuntimeError) as e:
+            # Parser processes cannot run here (or one died): parse in this process from now on.
+            log.warning(
+                "parser processes unavailable (%s: %s); parsing in the main process", type(e).__name__, e
+            )
+            self.workers = 1
+            return job()
+        self.summary.pool_cpu_seconds += cpu
+        return data
 
     # Health and schedule ----------------------------------------------------------------------------------
 

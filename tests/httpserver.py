@@ -66,6 +66,7 @@ def gzip_of_zeros(decoded_size: int) -> bytes:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    disable_nagle_algorithm = True  # no 40 ms stall between the header and body writes
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:
@@ -127,6 +128,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # many clients connect at once in benchmarks; the default backlog is 5
     owner: FeedServer
 
 

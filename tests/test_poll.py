@@ -23,7 +23,7 @@ from aggregator.db.models import Article, Feed
 from aggregator.errors import ParseError
 from aggregator.feeds import add_feed
 from aggregator.parse import parse_feed
-from aggregator.poll import PollSummary, fetch_feeds
+from aggregator.poll import INLINE_PARSES, PollSummary, fetch_feeds
 
 from .conftest import NOW
 from .httpserver import FeedServer
@@ -355,10 +355,16 @@ def test_address_guard_refuses_loopback_and_sends_nothing(
 
 def test_parsing_in_a_process_pool(feed_server: FeedServer, db: Database, tmp_path: Path) -> None:
     config = make_config(tmp_path, parse_workers=2)
-    urls = [feed_server.route(f"/f{i}.xml", rss((f"g{i}", f"T{i}"), (f"h{i}", "U"))) for i in range(3)]
-    add(db, *urls)
+    urls = [feed_server.route(f"/f{i}.xml", rss((f"g{i}", f"T{i}"), (f"h{i}", "U"))) for i in range(12)]
+    broken = feed_server.route(
+        "/broken.xml", b"<html><body>not a feed</body></html>", content_type="text/html"
+    )
+    add(db, *urls, broken)
     summary = poll(db, config)
-    assert (summary.new, summary.failed) == (6, [])
+    assert summary.new == 24 and summary.parsed_in_pool == 13 - INLINE_PARSES
+    assert summary.failed == [
+        (broken, "an HTML page was served instead of a feed (is this the site's address, not its feed?)")
+    ]
 
 
 def test_intraday_snapshots_store_each_distinct_item_once(
