@@ -325,6 +325,9 @@ class _Poller:
             feed.site_url = data.site_url or feed.site_url
         feed.last_fetched_at = feed.last_success_at = now
         feed.consecutive_errors = 0
+        if feed.status == "gone":  # fetched on request (--feed) and back: poll it again
+            feed.status = "active"
+            log.info("feed %s answers again: no longer gone", feed.url)
         feed.last_status_code = response.status
         feed.next_fetch_at = next_fetch_after_success(
             now,

@@ -254,3 +254,22 @@ def _file_route(folder: Path, relative: str) -> Route | None:
         CONTENT_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     )
     return Route(200, data, {"Content-Type": ctype}, etag=etag, last_modified=modified)
+
+
+def main() -> None:
+    """``python -m tests.httpserver DIR``: serve every file below DIR at /feeds/ on 127.0.0.1 until Ctrl-C."""
+    import sys
+
+    folder = Path(sys.argv[1]).resolve()
+    with FeedServer() as server:
+        base = server.files("/feeds/", folder)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            print(base + path.relative_to(folder).as_posix(), flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

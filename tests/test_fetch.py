@@ -7,6 +7,7 @@ import gzip
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +194,16 @@ def test_handler_routes_see_the_request(feed_server: FeedServer) -> None:
 
     url = feed_server.handler("/echo", handler)
     assert get(url + "?q=1").body == b"/echo?q=1"
+
+
+def test_file_routes_serve_a_folder_with_validators(feed_server: FeedServer, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.xml").write_bytes(RSS)
+    base = feed_server.files("/feeds/", tmp_path)
+    first = get(base + "sub/a.xml")
+    assert (first.status, first.body, first.header("content-type")) == (200, RSS, "application/xml")
+    etag = first.header("etag")
+    assert etag is not None and first.header("last-modified") is not None
+    assert get(base + "sub/a.xml", {"If-None-Match": etag}).status == 304
+    assert get(base + "../conftest.py").status == 404  # never outside the folder
+    assert get(base + "missing.xml").status == 404

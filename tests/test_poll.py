@@ -239,6 +239,10 @@ def test_410_marks_the_feed_gone_and_it_is_not_polled_again(
     assert "410 Gone" in (f.last_error or "")
     assert poll(db, cfg, minutes=60, all=True).outcomes == []
     assert len(feed_server.requests) == 1
+    # Asked for by URL and answering again, it is polled again.
+    feed_server.route("/gone.xml", rss(("a", "A")))
+    assert poll(db, cfg, minutes=61, feed_url=url).new == 1
+    assert feed(db, url).status == "active"
 
 
 @pytest.mark.parametrize("as_date", [False, True])
