@@ -14,6 +14,7 @@ Conditional GET is honoured: a matching If-None-Match or an equal If-Modified-Si
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import mimetypes
@@ -265,10 +266,8 @@ def main() -> None:
         base = server.files("/feeds/", folder)
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             print(base + path.relative_to(folder).as_posix(), flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":
