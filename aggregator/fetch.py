@@ -39,6 +39,7 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 CHUNK = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -338,4 +339,10 @@ class Fetcher:
         decoder = _Decoder(encoding, cap, url)
         async for chunk in resp.content.iter_chunked(CHUNK):
             decoder.feed(chunk)
-        return decoder.result()
+        body = decoder.result()
+        if encoding in ("", "identity") and body[:2] == GZIP_MAGIC:
+            # Some servers send a .gz file as the body without Content-Encoding; decode it, under the cap.
+            gunzip = _Decoder("gzip", cap, url)
+            gunzip.feed(body)
+            body = gunzip.result()
+        return body

@@ -14,7 +14,7 @@ import pytest
 from aggregator.errors import FetchError
 from aggregator.fetch import AddressPolicy, Fetcher, FetchOptions, Response
 
-from .httpserver import FeedServer, LoggedRequest, Route
+from .httpserver import FeedServer, LoggedRequest, Route, gzip_of_zeros
 
 LOOPBACK_ONLY = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -61,6 +61,15 @@ def test_gzip_body_is_decoded(feed_server: FeedServer) -> None:
     with feed_server.lock:
         feed_server.routes["/g"] = Route(200, b"", {"Content-Encoding": "gzip"}, raw_body=gzip.compress(RSS))
     assert get(feed_server.url("/g")).body == RSS
+
+
+def test_gzip_body_without_content_encoding_is_decoded_under_the_cap(feed_server: FeedServer) -> None:
+    url = feed_server.route("/g.xml.gz", gzip.compress(RSS), content_type="application/x-gzip")
+    assert get(url).body == RSS
+    with feed_server.lock:
+        feed_server.routes["/bomb.gz"] = Route(200, b"", {}, raw_body=gzip_of_zeros(8 << 20))
+    with pytest.raises(FetchError, match="larger than the cap"):
+        get(feed_server.url("/bomb.gz"), max_body_bytes=1 << 20)
 
 
 def test_redirect_chain_is_followed_and_recorded(feed_server: FeedServer) -> None:
