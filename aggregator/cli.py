@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
@@ -23,6 +23,7 @@ from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
 from .locking import run_lock
+from .newsletter import preview_newsletter, run_newsletter, transport_for
 from .opml import export_opml, parse_opml
 from .poll import FeedOutcome, fetch_feeds
 from .runs import record_step
@@ -253,6 +254,53 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+    nl = data["newsletter"]
+    last = f"  last sent: {nl['last_sent']['sent_at'][:16]}" if nl["last_sent"] else ""
+    console.print("Newsletter: " + "  ".join(f"{k}: {v}" for k, v in nl["counts"].items()) + last)
+    for p in nl["pending"]:
+        error = p["last_error"] or ""
+        console.print(f"  digest {p['id']} {p['state']} after {p['attempts']} attempts: {error}")
+
+
+@cli.command()
+@click.option("--dry-run", "dry_run", is_flag=True, help="Print the digest; send nothing and record nothing.")
+@click.option(
+    "--to-dir",
+    "to_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the digest as an .eml file into DIR instead of the configured delivery.",
+)
+@click.option("--send", "send", is_flag=True, help="Send by SMTP, whatever newsletter.delivery says.")
+@pass_app
+def newsletter(app: App, dry_run: bool, to_dir: Path | None, send: bool) -> None:
+    """Build the email digest of what is new since the last one and deliver it (default: the configured
+    delivery). Digests that failed before are delivered again first."""
+    if sum([dry_run, to_dir is not None, send]) > 1:
+        raise click.UsageError("use only one of --dry-run, --to-dir and --send")
+    db = app.database()
+    now = app.now()
+    if dry_run:
+        messages = preview_newsletter(db, app.config, now)
+        for message in messages:
+            click.echo(message.decode("utf-8", errors="replace").replace("\r\n", "\n"))
+        count = len(messages) or "no"
+        click.echo(f"Dry run: {count} digest(s) would be delivered; nothing was recorded.", err=True)
+        return
+    mode: Literal["config", "smtp", "dir"] = "smtp" if send else "dir" if to_dir is not None else "config"
+    result = run_newsletter(db, app.config, now, transport_for(app.config, mode, to_dir))
+    if not result.outcomes:
+        click.echo("Nothing new: the last digest ended just now.")
+    for o in result.outcomes:
+        span = f"{o.period.start:%Y-%m-%d %H:%M} .. {o.period.end:%Y-%m-%d %H:%M} UTC"
+        head = f"Digest {o.send_id}{' (retry)' if o.retried else ''}: {o.story_count} stories, {span}"
+        if o.state == "empty":
+            click.echo(f"Nothing new since {o.period.start:%Y-%m-%d %H:%M} UTC: no email.")
+        elif o.state == "sent":
+            click.echo(f"{head}, delivered to {o.delivered_to}.")
+        else:
+            click.echo(f"{head}, NOT delivered: {o.error}")
+    if result.failed:
+        raise click.ClickException("the digest was not delivered; it will be retried on the next run")
 
 
 @cli.command("config-reference")

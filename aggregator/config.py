@@ -237,6 +237,7 @@ class NewsletterConfig:
         "starttls", "`starttls`, `tls` (implicit TLS, usually port 465) or `none`."
     )
     smtp_username: str = setting("", "SMTP login; empty sends without logging in.")
+    smtp_timeout: float = setting(30.0, "Seconds allowed for each SMTP network operation.", _positive)
     password_env: str = setting(
         "AGGREGATOR_SMTP_PASSWORD", "Name of the environment variable holding the SMTP password.", _env_name
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the click and never select content.
@@ -15,6 +16,8 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 TRACKING_PREFIXES = ("utm_", "at_custom", "pk_", "mtm_", "hsa_")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_CONTROLS = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _is_tracking(name: str) -> bool:
@@ -30,7 +33,7 @@ def canonical_url(url: str | None) -> str | None:
     """
     if not url:
         return None
-    url = url.strip()
+    url = url.strip(_C0_AND_SPACE)  # as browsers do; never Unicode spaces, which may end a path
     try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -53,5 +56,10 @@ def canonical_url(url: str | None) -> str | None:
         kept = [(k, v) for k, v in pairs if not _is_tracking(k)]
         if len(kept) != len(pairs):  # re-encode only when something was removed, else keep the spelling
             query = urlencode(kept)
-    path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, query, ""))
+    path = _escape_controls(parts.path) or "/"
+    return urlunsplit((scheme, netloc, path, _escape_controls(query), ""))
+
+
+def _escape_controls(text: str) -> str:
+    """Spaces and control characters percent-encoded, so the result has one stable spelling."""
+    return _CONTROLS.sub(lambda m: f"%{ord(m.group()):02X}", text)
