@@ -126,18 +126,19 @@ def store_entries(
 
 
 def _first_articles(session: Session, feed_id: int, urls: set[str | None]) -> dict[str | None, int]:
-    """For each canonical URL, the first stored article of another feed that is not itself a duplicate."""
+    """For each canonical URL, the first stored article of another feed that is not itself a duplicate.
+
+    Only the canonical URL is in the WHERE clause: with the other conditions there, SQLite picks the
+    duplicate_of_id index and scans every original article; the few matching rows are filtered here.
+    """
     first: dict[str | None, int] = {}
     for part in _chunks(sorted(u for u in urls if u)):
         found = session.execute(
-            select(articles.c.canonical_url, articles.c.id)
-            .where(
-                articles.c.canonical_url.in_(part),
-                articles.c.feed_id != feed_id,
-                articles.c.duplicate_of_id.is_(None),
-            )
-            .order_by(articles.c.id)
+            select(
+                articles.c.canonical_url, articles.c.id, articles.c.feed_id, articles.c.duplicate_of_id
+            ).where(articles.c.canonical_url.in_(part))
         )
-        for url, id_ in found:
-            first.setdefault(url, id_)
+        for url, id_, other_feed, duplicate_of in sorted(found, key=lambda row: row[1]):
+            if other_feed != feed_id and duplicate_of is None:
+                first.setdefault(url, id_)
     return first
