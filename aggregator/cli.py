@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -21,8 +22,11 @@ from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
+from .locking import run_lock
 from .newsletter import preview_newsletter, run_newsletter, transport_for
 from .opml import export_opml, parse_opml
+from .poll import FeedOutcome, fetch_feeds
+from .runs import record_step
 from .status import gather_status
 
 log = logging.getLogger("aggregator")
@@ -326,6 +330,51 @@ def render(app: App, out_dir: Path | None) -> None:
         f"Site {state}: {result.out_dir} ({result.pages} files, {result.stories} story pages; "
         f"{result.written} written, {result.unchanged} unchanged, {result.removed} removed)."
     )
+
+
+@cli.command()
+@click.option("--all", "all_feeds", is_flag=True, help="Poll every active feed now, ignoring the schedule.")
+@click.option("--feed", "feed_url", metavar="URL", help="Poll only this stored feed, whatever its schedule.")
+@pass_app
+def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
+    """Poll the due feeds and store new and changed articles.
+
+    Exits 0 when the run completed, even if some feeds failed (the summary names them and why).
+    """
+    app.sync_feeds()
+    db = app.database()
+    with run_lock(db, app.config.data_dir), record_step(db, "fetch", app.now) as step:
+        if sys.stderr.isatty():
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                console=Console(stderr=True),
+                transient=False,
+            ) as bar:
+                task = bar.add_task("fetching feeds", total=None, counts="")
+
+                def show(outcome: FeedOutcome, done: int, total: int) -> None:
+                    tally["new"] += outcome.new
+                    tally["failed"] += outcome.state in ("error", "gone")
+                    bar.update(
+                        task,
+                        completed=done,
+                        total=total,
+                        counts=f"{tally['new']} new, {tally['failed']} failed",
+                    )
+
+                tally = {"new": 0, "failed": 0}
+                summary = fetch_feeds(
+                    db, app.config, app.now(), all=all_feeds, feed_url=feed_url, progress=show
+                )
+        else:
+            summary = fetch_feeds(db, app.config, app.now(), all=all_feeds, feed_url=feed_url)
+        step.counts = summary.counts()
+        step.outcome = "partial" if summary.failed else "ok"
+        step.detail = summary.line() if summary.failed else None
+    log.info("%s", summary.line())
 
 
 def main() -> None:
