@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,11 @@ from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
+from .locking import run_lock
+from .newsletter import preview_newsletter, run_newsletter, transport_for
 from .opml import export_opml, parse_opml
+from .poll import FeedOutcome, fetch_feeds
+from .runs import record_step
 from .status import gather_status
 
 log = logging.getLogger("aggregator")
@@ -249,12 +254,127 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+    nl = data["newsletter"]
+    last = f"  last sent: {nl['last_sent']['sent_at'][:16]}" if nl["last_sent"] else ""
+    console.print("Newsletter: " + "  ".join(f"{k}: {v}" for k, v in nl["counts"].items()) + last)
+    for p in nl["pending"]:
+        error = p["last_error"] or ""
+        console.print(f"  digest {p['id']} {p['state']} after {p['attempts']} attempts: {error}")
+
+
+@cli.command()
+@click.option("--dry-run", "dry_run", is_flag=True, help="Print the digest; send nothing and record nothing.")
+@click.option(
+    "--to-dir",
+    "to_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the digest as an .eml file into DIR instead of the configured delivery.",
+)
+@click.option("--send", "send", is_flag=True, help="Send by SMTP, whatever newsletter.delivery says.")
+@pass_app
+def newsletter(app: App, dry_run: bool, to_dir: Path | None, send: bool) -> None:
+    """Build the email digest of what is new since the last one and deliver it (default: the configured
+    delivery). Digests that failed before are delivered again first."""
+    if sum([dry_run, to_dir is not None, send]) > 1:
+        raise click.UsageError("use only one of --dry-run, --to-dir and --send")
+    db = app.database()
+    now = app.now()
+    if dry_run:
+        messages = preview_newsletter(db, app.config, now)
+        for message in messages:
+            click.echo(message.decode("utf-8", errors="replace").replace("\r\n", "\n"))
+        count = len(messages) or "no"
+        click.echo(f"Dry run: {count} digest(s) would be delivered; nothing was recorded.", err=True)
+        return
+    mode: Literal["config", "smtp", "dir"] = "smtp" if send else "dir" if to_dir is not None else "config"
+    result = run_newsletter(db, app.config, now, transport_for(app.config, mode, to_dir))
+    if not result.outcomes:
+        click.echo("Nothing new: the last digest ended just now.")
+    for o in result.outcomes:
+        span = f"{o.period.start:%Y-%m-%d %H:%M} .. {o.period.end:%Y-%m-%d %H:%M} UTC"
+        head = f"Digest {o.send_id}{' (retry)' if o.retried else ''}: {o.story_count} stories, {span}"
+        if o.state == "empty":
+            click.echo(f"Nothing new since {o.period.start:%Y-%m-%d %H:%M} UTC: no email.")
+        elif o.state == "sent":
+            click.echo(f"{head}, delivered to {o.delivered_to}.")
+        else:
+            click.echo(f"{head}, NOT delivered: {o.error}")
+    if result.failed:
+        raise click.ClickException("the digest was not delivered; it will be retried on the next run")
 
 
 @cli.command("config-reference")
 def config_reference() -> None:
     """Print every setting with its type, default and meaning (Markdown)."""
     click.echo(reference_markdown(), nl=False)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory (default: the config's site.output_dir). It becomes a link to the latest build.",
+)
+@pass_app
+def render(app: App, out_dir: Path | None) -> None:
+    """Write the static site: top stories, story, topic, archive and sources pages, and feeds."""
+    from .render import render_site
+    from .runs import record_step
+
+    with record_step(app.database(), "render", app.now) as step:
+        result = render_site(app.database(), app.config, app.now(), out_dir)
+        step.counts = {"files": result.pages, "written": result.written, "removed": result.removed}
+    state = "published" if result.swapped else "unchanged, nothing written"
+    click.echo(
+        f"Site {state}: {result.out_dir} ({result.pages} files, {result.stories} story pages; "
+        f"{result.written} written, {result.unchanged} unchanged, {result.removed} removed)."
+    )
+
+
+@cli.command()
+@click.option("--all", "all_feeds", is_flag=True, help="Poll every active feed now, ignoring the schedule.")
+@click.option("--feed", "feed_url", metavar="URL", help="Poll only this stored feed, whatever its schedule.")
+@pass_app
+def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
+    """Poll the due feeds and store new and changed articles.
+
+    Exits 0 when the run completed, even if some feeds failed (the summary names them and why).
+    """
+    app.sync_feeds()
+    db = app.database()
+    with run_lock(db, app.config.data_dir), record_step(db, "fetch", app.now) as step:
+        if sys.stderr.isatty():
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                console=Console(stderr=True),
+                transient=False,
+            ) as bar:
+                task = bar.add_task("fetching feeds", total=None, counts="")
+
+                def show(outcome: FeedOutcome, done: int, total: int) -> None:
+                    tally["new"] += outcome.new
+                    tally["failed"] += outcome.state in ("error", "gone")
+                    bar.update(
+                        task,
+                        completed=done,
+                        total=total,
+                        counts=f"{tally['new']} new, {tally['failed']} failed",
+                    )
+
+                tally = {"new": 0, "failed": 0}
+                summary = fetch_feeds(
+                    db, app.config, app.now(), all=all_feeds, feed_url=feed_url, progress=show
+                )
+        else:
+            summary = fetch_feeds(db, app.config, app.now(), all=all_feeds, feed_url=feed_url)
+        step.counts = summary.counts()
+        step.outcome = "partial" if summary.failed else "ok"
+        step.detail = summary.line() if summary.failed else None
+    log.info("%s", summary.line())
 
 
 @cli.command("cluster")

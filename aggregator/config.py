@@ -96,6 +96,17 @@ def _database_url(value: str) -> str | None:
     return None
 
 
+def _networks(value: tuple[str, ...]) -> str | None:
+    import ipaddress
+
+    for item in value:
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            return f"{item!r} is not an IP address or network such as 192.0.2.7 or 2001:db8::/64"
+    return None
+
+
 def _env_name(value: str) -> str | None:
     return None if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value) else "must be an environment variable name"
 
@@ -129,12 +140,23 @@ class FetchConfig:
         "Allow feeds on private, loopback and link-local addresses (for intranets). "
         "Off by default: such addresses are refused on every hop.",
     )
+    allowed_networks: tuple[str, ...] = setting(
+        (),
+        "Addresses or networks (CIDR) allowed even when private networks are refused, "
+        "e.g. one intranet host; everything else private stays refused.",
+        _networks,
+    )
     backoff_max_hours: float = setting(24.0, "Longest wait between attempts of a failing feed.", _positive)
     jitter_seconds: int = setting(
         60, "Random delay added to each feed's next poll, to spread load.", _non_negative
     )
     redirect_confirmations: int = setting(
         3, "Consecutive permanent redirects (301/308) seen before a feed's stored URL is updated.", _positive
+    )
+    parse_workers: int = setting(
+        0,
+        "Processes that parse feeds in parallel; 0 means one per CPU core, 1 parses in the main process.",
+        _non_negative,
     )
 
 
@@ -272,6 +294,7 @@ class NewsletterConfig:
         "starttls", "`starttls`, `tls` (implicit TLS, usually port 465) or `none`."
     )
     smtp_username: str = setting("", "SMTP login; empty sends without logging in.")
+    smtp_timeout: float = setting(30.0, "Seconds allowed for each SMTP network operation.", _positive)
     password_env: str = setting(
         "AGGREGATOR_SMTP_PASSWORD", "Name of the environment variable holding the SMTP password.", _env_name
     )
@@ -326,7 +349,8 @@ class Config:
         return self.resolve(self.newsletter.out_dir)
 
     def resolve(self, path: Path) -> Path:
-        return path if path.is_absolute() else (self.base_dir / path).resolve()
+        # normpath, not resolve(): the site folder is a symlink to the current build and must stay the link.
+        return Path(os.path.normpath(path if path.is_absolute() else self.base_dir / path))
 
     def smtp_password(self, environ: Mapping[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ

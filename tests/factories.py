@@ -134,3 +134,82 @@ def sample_news(session: Session, now: datetime) -> dict[str, object]:
     tag(session, inquiry, ["Riverton"])
     tag(session, prize, ["Music"])
     return {"feeds": [bbc, npr, wire], "stories": {"flood": flood, "inquiry": inquiry, "prize": prize}}
+
+
+def add_to_story(session: Session, story: Story, article: Article, *, added: datetime) -> None:
+    """Put ``article`` into ``story`` as the story engine would at time ``added`` (new coverage)."""
+    session.add(StoryArticle(article_id=article.id, story_id=story.id, added_at=added, similarity=1.0))
+    article.clustered_at = added
+    story.last_published_at = max(story.last_published_at, article.published_at)
+    story.article_count += 1
+    story.updated_at = added
+    session.flush()
+
+
+def newsletter_news(session: Session, now: datetime) -> dict[str, Story]:
+    """Our own small world for the digest, with fixed URLs (for golden files): relative to ``now``,
+    the last 24 hours brought a new story, new outlets on a three-day-old story, only a syndicated
+    copy to another old story, and nothing to a fourth."""
+    bugle = make_feed(session, "http://127.0.0.1:9/bugle.xml", title="Daily Bugle", now=now)
+    planet = make_feed(session, "http://127.0.0.1:9/planet.xml", title="The Planet", now=now)
+    sentinel = make_feed(session, "http://127.0.0.1:9/sentinel.xml", title="Harbour Sentinel", now=now)
+    wire = make_feed(session, "http://127.0.0.1:9/wire.xml", title="Wire Daily", now=now)
+    day = timedelta(days=1)
+    hour = timedelta(hours=1)
+
+    def article(
+        feed: Feed, slug: str, title: str, published: datetime, summary: str = "", **kw: object
+    ) -> Article:
+        url = f"http://127.0.0.1:9/{slug}.html"
+        return make_article(session, feed, title=title, published=published, summary=summary, url=url, **kw)
+
+    b1 = article(bugle, "bridge-1", "Harbour bridge closes for repairs", now - 3 * day,
+                 "<p>The harbour bridge is closed for three weeks of repairs.</p>")  # fmt: skip
+    bridge = make_story(session, [b1], now=now - 3 * day, title="Harbour bridge closes for repairs")
+    b2 = article(planet, "bridge-2", "Bridge works ahead of schedule", now - 6 * hour,
+                 "<p>Engineers say the <em>harbour bridge</em> may reopen early &amp; traffic will ease.</p>",
+                 )  # fmt: skip
+    b3 = article(sentinel, "bridge-3", "Ferries busy while the bridge is shut", now - 5 * hour,
+                 "Ferry operators added crossings.")  # fmt: skip
+    b4 = article(wire, "bridge-4", "Bridge works ahead of schedule", now - 4 * hour,
+                 "<p>Engineers say the harbour bridge may reopen early.</p>", duplicate_of_id=b2.id,
+                 duplicate_reason="text")  # fmt: skip
+    for a in (b2, b3, b4):
+        add_to_story(session, bridge, a, added=a.published_at + hour)
+
+    l1 = article(sentinel, "library-1", "Library opens a new wing and a café", now - 8 * hour,
+                 "<p>The city library's new wing has 40,000 books, a reading garden and a café.</p>",
+                 )  # fmt: skip
+    l2 = article(bugle, "library-2", "Crowds at the library's new wing", now - 7 * hour)
+    library = make_story(session, [l1, l2], now=now - 7 * hour)
+
+    m1 = article(planet, "market-1", "Market day moves to Saturday", now - 3 * day, "Stalls move.")
+    market = make_story(session, [m1], now=now - 3 * day)
+    m2 = article(wire, "market-2", "Market day moves to Saturday", now - 2 * hour, "Stalls move.",
+                 duplicate_of_id=m1.id, duplicate_reason="text")  # fmt: skip
+    add_to_story(session, market, m2, added=now - 2 * hour)
+
+    p1 = article(bugle, "park-1", "Park benches repainted", now - 4 * day)
+    park = make_story(session, [p1], now=now - 4 * day)
+    return {"bridge": bridge, "library": library, "market": market, "park": park}
+
+
+HOSTILE_TITLE = '<img src=x onerror="alert(1)">Storm <script>alert("t")</script>warning for the coast'
+HOSTILE_SUMMARY = (
+    '<p onclick="alert(2)">Winds <b>strengthen</b>.<script>alert("s")</script>'
+    '<iframe src="http://127.0.0.1:9/frame"></iframe>'
+    '<form action="http://127.0.0.1:9/steal"><input name="pw"></form>'
+    '<a href="javascript:alert(3)">more</a> <a href="data:text/html;base64,PHNjcmlwdD4=">data</a>'
+    "<style>body { background: url(http://127.0.0.1:9/x.png) }</style></p>"
+)
+
+
+def hostile_news(session: Session, now: datetime) -> Story:
+    """A story whose every feed-supplied field is hostile: markup in the outlet name, title and summary,
+    and a javascript: link as the article URL."""
+    feed = make_feed(session, "http://127.0.0.1:9/evil.xml", title="<b>Evil</b> &amp; Co", now=now)
+    a = make_article(
+        session, feed, title=HOSTILE_TITLE, published=now - timedelta(hours=1), summary=HOSTILE_SUMMARY,
+        url="javascript:alert(document.cookie)",
+    )  # fmt: skip
+    return make_story(session, [a], now=now - timedelta(hours=1), title=HOSTILE_TITLE)

@@ -1,0 +1,539 @@
+"""Read side of the story engine: what the site and the newsletter show, as plain dataclasses.
+
+Data flow::
+
+    stories rows --story_signals--> RankSignals --rank_stories (pure)--> top story ids
+    ids --load_story_views--> StoryView (articles grouped by outlet, copies, related, topics, summary)
+
+Nothing here writes to the database or reads the clock: ``now`` is passed in.
+
+Top-stories ranking (:func:`rank_score`), for a story with
+
+* ``D`` = distinct outlets among its original articles (a syndicated copy, ``Article.duplicate_of_id`` set,
+  never adds an outlet: the same wire piece on three sites is one piece of coverage),
+* ``M`` = outlets whose first original article in the story is at most ``MOMENTUM_HOURS`` old (momentum:
+  coverage still spreading),
+* ``age`` = hours since the story's latest original article,
+
+``score = (log2(1 + D) + MOMENTUM_WEIGHT * log2(1 + M)) * 0.5 ** (age / HALF_LIFE_HOURS)``.
+
+The logarithm makes the tenth outlet worth less than the second; the half-life lets a fresh two-outlet story
+overtake a day-old five-outlet one. Ties go to the most recent story, then the highest id.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from .sanitize import html_to_text, safe_url
+from .status import feed_state
+
+HALF_LIFE_HOURS = 12.0
+MOMENTUM_HOURS = 6.0
+MOMENTUM_WEIGHT = 0.5
+SUMMARY_SENTENCES = 2
+SUMMARY_WORDS = 60
+EXCERPT_WORDS = 40
+# SQLite's default limit on bound parameters is 32766 on current builds, 999 on old ones.
+_CHUNK = 900
+
+
+# ---- plain data -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicRef:
+    id: int
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class StoryRef:
+    """A link to a story: enough for lists (related stories, topic and archive pages)."""
+
+    id: int
+    headline: str
+    outlet_count: int
+    first_published: datetime
+    last_published: datetime
+
+
+@dataclass(frozen=True)
+class CopyView:
+    """A syndicated copy of an article, shown as "also published by"."""
+
+    outlet: str
+    url: str | None
+    published: datetime
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    id: int
+    title: str
+    url: str | None  # http(s) only, else None
+    outlet: str
+    feed_id: int
+    published: datetime
+    excerpt: str  # plain text
+    summary_html: str  # the feed's summary as published (raw): pass through clean_html before showing
+    copies: tuple[CopyView, ...] = ()
+    is_copy: bool = False
+
+
+@dataclass(frozen=True)
+class OutletGroup:
+    outlet: str
+    feed_id: int
+    articles: tuple[ArticleView, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    text: str
+    source: str  # the outlet the sentences come from
+    url: str | None
+
+
+@dataclass(frozen=True)
+class StoryView:
+    id: int
+    headline: str
+    first_published: datetime
+    last_published: datetime
+    outlet_count: int  # distinct outlets, copies counted once
+    article_count: int
+    outlets: tuple[str, ...]  # in order of first coverage
+    summary: Summary | None
+    lead: ArticleView | None
+    groups: tuple[OutletGroup, ...]  # outlets in order of first coverage
+    timeline: tuple[ArticleView, ...]  # every article, copies included, oldest first
+    related: tuple[StoryRef, ...]
+    topics: tuple[TopicRef, ...]
+
+    @property
+    def ref(self) -> StoryRef:
+        return StoryRef(self.id, self.headline, self.outlet_count, self.first_published, self.last_published)
+
+
+@dataclass(frozen=True)
+class TopicView:
+    topic: TopicRef
+    stories: tuple[StoryRef, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """One feed on the sources page: enough to tell a dead feed from a quiet one."""
+
+    id: int
+    title: str
+    url: str | None
+    site_url: str | None
+    state: str  # ok, new, error, gone, removed
+    articles: int
+    last_article: datetime | None
+    last_success: datetime | None
+    last_error_at: datetime | None
+    last_error: str | None
+    consecutive_errors: int
+    next_poll: datetime | None
+
+
+@dataclass(frozen=True)
+class RankSignals:
+    story_id: int
+    outlets: int
+    recent_outlets: int
+    last_published: datetime
+
+
+# ---- pure logic -----------------------------------------------------------------------------------
+
+
+def rank_score(signals: RankSignals, now: datetime) -> float:
+    """The top-stories score (formula in the module docstring)."""
+    age_hours = max(0.0, (now - signals.last_published).total_seconds() / 3600)
+    coverage = math.log2(1 + signals.outlets) + MOMENTUM_WEIGHT * math.log2(1 + signals.recent_outlets)
+    return float(coverage * 0.5 ** (age_hours / HALF_LIFE_HOURS))
+
+
+def rank_stories(candidates: Iterable[RankSignals], now: datetime, limit: int) -> list[int]:
+    """Story ids, best first."""
+    scored = sorted(
+        candidates,
+        key=lambda s: (rank_score(s, now), s.last_published, s.story_id),
+        reverse=True,
+    )
+    return [s.story_id for s in scored[:limit]]
+
+
+def signals_from_articles(
+    story_id: int, coverage: Sequence[tuple[int, datetime]], now: datetime
+) -> RankSignals:
+    """Signals from a story's original articles, given as (feed id, published) pairs (copies left out)."""
+    first_by_outlet: dict[int, datetime] = {}
+    for feed_id, published in coverage:
+        if feed_id not in first_by_outlet or published < first_by_outlet[feed_id]:
+            first_by_outlet[feed_id] = published
+    since = now - timedelta(hours=MOMENTUM_HOURS)
+    return RankSignals(
+        story_id=story_id,
+        outlets=len(first_by_outlet),
+        recent_outlets=sum(1 for t in first_by_outlet.values() if since <= t <= now),
+        last_published=max(t for _, t in coverage),
+    )
+
+
+_SENTENCE_END = re.compile(r"([.!?][\"'”’)]?)\s+(?=[\"'“‘(]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    text = " ".join(text.split())  # no newlines left: one marks each sentence end below
+    return [s for s in _SENTENCE_END.sub("\\1\n", text).split("\n") if s]
+
+
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def extract_summary(text: str, max_sentences: int = SUMMARY_SENTENCES, max_words: int = SUMMARY_WORDS) -> str:
+    """The lead sentences of ``text`` (news puts the essentials first), cut at ``max_words``. Bare URLs
+    (video descriptions are full of them) are dropped: a summary is for reading."""
+    text = _URL.sub("", text)
+    picked: list[str] = []
+    words = 0
+    for sentence in split_sentences(text):
+        n = len(sentence.split())
+        if picked and words + n > max_words:
+            break
+        picked.append(sentence)
+        words += n
+        if len(picked) >= max_sentences:
+            break
+    summary = " ".join(picked)
+    tokens = summary.split()
+    return summary if len(tokens) <= max_words else " ".join(tokens[:max_words]) + "…"
+
+
+def outlet_name(feed: Feed) -> str:
+    if feed.title.strip():
+        return feed.title.strip()
+    return urlsplit(feed.site_url or feed.url).hostname or feed.url
+
+
+def clean_title(title: str) -> str:
+    """Feed titles may carry markup or entities: shown as plain text."""
+    return " ".join(html_to_text(title).split()) or "(untitled)"
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+
+
+# ---- queries --------------------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+def merged_map(session: Session) -> dict[int, int]:
+    """Absorbed story id -> final survivor id (chains of merges followed, cycles broken)."""
+    rows = session.execute(select(Story.id, Story.merged_into_id).where(Story.merged_into_id.is_not(None)))
+    direct = {sid: target for sid, target in rows if target is not None}
+    resolved: dict[int, int] = {}
+    for start, first in direct.items():
+        seen, target = {start}, first
+        while target in direct and target not in seen:
+            seen.add(target)
+            target = direct[target]
+        if target not in seen:  # a cycle of merges has no survivor: leave those stories alone
+            resolved[start] = target
+    return resolved
+
+
+def live_story_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Story.id).where(Story.merged_into_id.is_(None)).order_by(Story.id)))
+
+
+def top_stories(session: Session, now: datetime, hours: float, limit: int) -> list[int]:
+    """Ids of the best stories with coverage in the last ``hours``, best first.
+
+    A syndicated copy adds no outlet when its original is in the same story (as on the story page); a copy of
+    an article elsewhere is the story's own coverage."""
+    since = now - timedelta(hours=hours)
+    rows = session.execute(
+        select(
+            StoryArticle.story_id, Article.id, Article.feed_id, Article.published_at, Article.duplicate_of_id
+        )
+        .join(Article, Article.id == StoryArticle.article_id)
+        .join(Story, Story.id == StoryArticle.story_id)
+        .where(Story.merged_into_id.is_(None), Story.last_published_at >= since)
+        .where(Article.published_at <= now)
+    )
+    members: dict[int, list[tuple[int, int, datetime, int | None]]] = defaultdict(list)
+    for story_id, article_id, feed_id, published, duplicate_of in rows:
+        members[story_id].append((article_id, feed_id, published, duplicate_of))
+    candidates = []
+    for sid, arts in members.items():
+        ids = {a[0] for a in arts}
+        coverage = [(feed, t) for _, feed, t, dup in arts if dup is None or dup not in ids]
+        if coverage and max(t for _, t in coverage) >= since:
+            candidates.append(signals_from_articles(sid, coverage, now))
+    return rank_stories(candidates, now, limit)
+
+
+def digest_stories(session: Session, now: datetime, hours: float, limit: int) -> list[StoryView]:
+    """The top stories of the last ``hours`` as full views, best first (the front page; the newsletter)."""
+    ids = top_stories(session, now, hours, limit)
+    views = load_story_views(session, ids)
+    return [views[i] for i in ids if i in views]
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    title: str
+    first_published: datetime
+    last_published: datetime
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """The columns of an article the views need; long texts cut at ``TEXT_HEAD`` characters."""
+
+    id: int
+    feed_id: int
+    title: str
+    url: str | None
+    summary: str
+    content: str
+    extracted_text: str
+    published: datetime
+    duplicate_of_id: int | None
+
+
+# Excerpts and summaries need the start of a text only: never read whole article bodies for every page.
+TEXT_HEAD = 8000
+
+
+def _head(column: Any) -> Any:
+    return func.coalesce(func.substr(column, 1, TEXT_HEAD), "")
+
+
+def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, StoryView]:
+    """Full views of the given stories, loaded in a few batched queries."""
+    ids = list(dict.fromkeys(story_ids))
+    stories: dict[int, StoryRow] = {}
+    members: dict[int, list[ArticleRow]] = defaultdict(list)
+    relations: dict[int, list[int]] = defaultdict(list)
+    topics: dict[int, list[TopicRef]] = defaultdict(list)
+    outlets = {f.id: outlet_name(f) for f in session.scalars(select(Feed))}
+    for chunk in _chunks(ids):
+        for sid, title, first, last in session.execute(
+            select(Story.id, Story.title, Story.first_published_at, Story.last_published_at).where(
+                Story.id.in_(chunk)
+            )
+        ):
+            stories[sid] = StoryRow(sid, title, first, last)
+        for sid, *cols in session.execute(
+            select(
+                StoryArticle.story_id, Article.id, Article.feed_id, Article.title, Article.url,
+                _head(Article.summary), _head(Article.content), _head(Article.extracted_text),
+                Article.published_at, Article.duplicate_of_id,
+            )
+            .join(Article, Article.id == StoryArticle.article_id)
+            .where(StoryArticle.story_id.in_(chunk))
+        ):  # fmt: skip
+            members[sid].append(ArticleRow(*cols))
+        for sid, rid in session.execute(
+            select(StoryRelation.story_id, StoryRelation.related_id)
+            .where(StoryRelation.story_id.in_(chunk))
+            .order_by(StoryRelation.story_id, StoryRelation.rank)
+        ):
+            relations[sid].append(rid)
+        for sid, tid, key, label in session.execute(
+            select(StoryTopic.story_id, Topic.id, Topic.key, Topic.label)
+            .join(Topic, Topic.id == StoryTopic.topic_id)
+            .where(StoryTopic.story_id.in_(chunk))
+            .order_by(StoryTopic.story_id, StoryTopic.rank)
+        ):
+            topics[sid].append(TopicRef(tid, key, label))
+    merged = merged_map(session)
+    related_ids = sorted({merged.get(r, r) for rs in relations.values() for r in rs})
+    refs = story_refs(session, related_ids)
+    views = {}
+    for sid in ids:
+        if sid not in stories:
+            continue
+        related: list[StoryRef] = []
+        for rid in relations.get(sid, []):
+            target = merged.get(rid, rid)
+            ref = refs.get(target)
+            if ref is not None and target != sid and all(r.id != target for r in related):
+                related.append(ref)
+        views[sid] = build_story_view(
+            stories[sid], members.get(sid, []), outlets, related, topics.get(sid, [])
+        )
+    return views
+
+
+def build_story_view(
+    story: StoryRow,
+    members: Sequence[ArticleRow],
+    outlets: Mapping[int, str],
+    related: Sequence[StoryRef],
+    topics: Sequence[TopicRef],
+) -> StoryView:
+    """Pure: a story, its articles, outlet names by feed id, related refs and topics -> the view."""
+    ordered = sorted(members, key=lambda a: (a.published, a.id))
+    in_story = {a.id for a in ordered}
+    views = {a.id: _article_view(a, outlets.get(a.feed_id, "")) for a in ordered}
+    copies: dict[int, list[CopyView]] = defaultdict(list)
+    originals: list[ArticleView] = []
+    for article in ordered:
+        view = views[article.id]
+        if article.duplicate_of_id is not None and article.duplicate_of_id in in_story:
+            copies[article.duplicate_of_id].append(CopyView(view.outlet, view.url, view.published))
+        else:
+            originals.append(view)
+    originals = [replace(v, copies=tuple(copies[v.id])) if v.id in copies else v for v in originals]
+    by_outlet: dict[int, list[ArticleView]] = {}
+    for view in originals:
+        by_outlet.setdefault(view.feed_id, []).append(view)
+    groups = tuple(OutletGroup(arts[0].outlet, fid, tuple(arts)) for fid, arts in by_outlet.items())
+    lead = originals[0] if originals else None
+    timeline = tuple(replace(views[a.id], is_copy=a.duplicate_of_id in in_story) for a in ordered)
+    headline = clean_title(story.title) if story.title.strip() else (lead.title if lead else "(untitled)")
+    return StoryView(
+        id=story.id,
+        headline=headline,
+        first_published=ordered[0].published if ordered else story.first_published,
+        last_published=ordered[-1].published if ordered else story.last_published,
+        outlet_count=len(groups),
+        article_count=len(ordered),
+        outlets=tuple(g.outlet for g in groups),
+        summary=story_summary(originals, {a.id: a for a in ordered}),
+        lead=lead,
+        groups=groups,
+        timeline=timeline,
+        related=tuple(related),
+        topics=tuple(topics),
+    )
+
+
+def _article_view(article: ArticleRow, outlet: str) -> ArticleView:
+    text = html_to_text(article.summary) or html_to_text(article.content)
+    return ArticleView(
+        id=article.id,
+        title=clean_title(article.title),
+        url=safe_url(article.url),
+        outlet=outlet,
+        feed_id=article.feed_id,
+        published=article.published,
+        excerpt=" ".join(extract_summary(text, max_sentences=2, max_words=EXCERPT_WORDS).split()),
+        summary_html=article.summary or article.content,
+    )
+
+
+def story_summary(originals: Sequence[ArticleView], articles: Mapping[int, ArticleRow]) -> Summary | None:
+    """Lead sentences of the first original article with usable text: extracted full text first, else the
+    feed's summary or content. The source outlet is named with the summary."""
+    for view in originals:
+        article = articles[view.id]
+        texts = (article.extracted_text, html_to_text(article.summary), html_to_text(article.content))
+        for raw in texts:
+            text = extract_summary(raw)
+            if len(text.split()) >= 5:
+                return Summary(text=text, source=view.outlet, url=view.url)
+    return None
+
+
+_REF_COLUMNS = (Story.id, Story.title, Story.source_count, Story.first_published_at, Story.last_published_at)
+
+
+def story_refs(session: Session, story_ids: Sequence[int]) -> dict[int, StoryRef]:
+    refs = {}
+    for chunk in _chunks(list(story_ids)):
+        for row in session.execute(select(*_REF_COLUMNS).where(Story.id.in_(chunk))):
+            refs[row[0]] = _ref(*row)
+    return refs
+
+
+def _ref(story_id: int, title: str, outlets: int, first: datetime, last: datetime) -> StoryRef:
+    return StoryRef(story_id, clean_title(title), outlets, first, last)
+
+
+def all_story_refs(session: Session) -> list[StoryRef]:
+    """Every live story, newest first (archive, search index)."""
+    rows = session.execute(
+        select(*_REF_COLUMNS)
+        .where(Story.merged_into_id.is_(None))
+        .order_by(Story.first_published_at.desc(), Story.id.desc())
+    )
+    return [_ref(*row) for row in rows]
+
+
+def topic_views(session: Session, per_topic: int) -> list[TopicView]:
+    """Every topic with its live stories, newest first (at most ``per_topic``), topics by label."""
+    rows = session.execute(
+        select(Topic.id, Topic.key, Topic.label, *_REF_COLUMNS)
+        .join(StoryTopic, StoryTopic.topic_id == Topic.id)
+        .join(Story, Story.id == StoryTopic.story_id)
+        .where(Story.merged_into_id.is_(None))
+        .order_by(Topic.id, Story.last_published_at.desc(), Story.id.desc())
+    )
+    grouped: dict[int, tuple[TopicRef, list[StoryRef]]] = {}
+    for tid, key, label, sid, title, outlets, first, last in rows:
+        entry = grouped.setdefault(tid, (TopicRef(tid, key, label), []))
+        if len(entry[1]) < per_topic:
+            entry[1].append(_ref(sid, title, outlets, first, last))
+    views = [TopicView(ref, tuple(stories)) for ref, stories in grouped.values()]
+    return sorted(views, key=lambda v: (v.topic.label.lower(), v.topic.id))
+
+
+def feed_health(session: Session, now: datetime) -> list[FeedHealth]:
+    stats = {
+        fid: (count, last)
+        for fid, count, last in session.execute(
+            select(Article.feed_id, func.count(), func.max(Article.published_at)).group_by(Article.feed_id)
+        )
+    }
+    feeds = session.scalars(select(Feed).order_by(Feed.title, Feed.url))
+    result = []
+    for f in feeds:
+        count, last = stats.get(f.id, (0, None))
+        if isinstance(last, str):  # func.max bypasses the column type on SQLite
+            last = datetime.fromisoformat(last)
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        result.append(
+            FeedHealth(
+                id=f.id,
+                title=outlet_name(f),
+                url=safe_url(f.url),
+                site_url=safe_url(f.site_url),
+                state=feed_state(f, now),
+                articles=count,
+                last_article=last,
+                last_success=f.last_success_at,
+                last_error_at=f.last_error_at,
+                last_error=f.last_error,
+                consecutive_errors=f.consecutive_errors,
+                next_poll=f.next_fetch_at if f.status == "active" else None,
+            )
+        )
+    return result
