@@ -169,6 +169,14 @@ class StoryEngine:
             self.duplicates.add(article_id, fp, source, published)
             self.article_story[article_id] = story_id
 
+    def note_coverage(self, story_id: int, when: datetime | None) -> None:
+        """An article placed in a story without the engine (a URL copy, an edited article): the story is
+        still being covered, which keeps it open and recent."""
+        story = self.stories.get(self.resolve(story_id))
+        if story is not None:
+            self._touch(story, when)
+            self._bump(story)
+
     def learn_terms(self, doc: ArticleDoc) -> None:
         """Count an already clustered article in the document frequencies (rebuilding them after a restart)."""
         self.df.add(features(doc))

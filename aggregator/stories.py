@@ -31,6 +31,7 @@ from .cluster import Assignment, StoryEngine, StoryState
 from .config import Config, StoriesConfig
 from .db import Database
 from .db.models import Article, Feed, Story, StoryArticle
+from .dedupe import fingerprint
 from .docs import ArticleDoc
 from .sanitize import html_to_text
 
@@ -152,8 +153,15 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
             if not batch:
                 break
             touched: set[int] = set()
+            known = _stories_of(session, [a.id for a, _ in batch] + [a.duplicate_of_id for a, _ in batch])
             for article, feed in batch:
-                result = engine.add(article_doc(article, feed))
+                doc = article_doc(article, feed)
+                placed = _place_known(session, engine, article, doc, known, now, summary)
+                if placed is not None:
+                    touched.add(placed)
+                    continue
+                result = engine.add(doc)
+                known[article.id] = result.story_id
                 _record(session, article, result, now, summary)
                 touched.add(result.story_id)
                 for absorbed, survivor in result.merges:
@@ -178,6 +186,50 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
         summary.merges,
     )
     return summary
+
+
+def _stories_of(session: Session, article_ids: Iterable[int | None]) -> dict[int, int]:
+    """The story of each of these articles that has one."""
+    ids = sorted({i for i in article_ids if i is not None})
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.execute(
+            select(StoryArticle.article_id, StoryArticle.story_id).where(StoryArticle.article_id.in_(chunk))
+        )
+        found.update({article_id: story_id for article_id, story_id in rows})
+    return found
+
+
+def _place_known(
+    session: Session,
+    engine: StoryEngine,
+    article: Article,
+    doc: ArticleDoc,
+    known: dict[int, int],
+    now: datetime,
+    summary: ClusterSummary,
+) -> int | None:
+    """Articles whose story is already decided, without asking the engine; returns the story id or None.
+
+    - An article edited by its publisher comes back with ``clustered_at`` reset: it keeps its story (a
+      correction rarely moves a report to another event, and story pages should not reshuffle).
+    - A copy found by URL when it was stored (``duplicate_reason = "url"``) joins its original's story.
+    """
+    if article.id in known:
+        story_id = engine.resolve(known[article.id])
+    elif article.duplicate_of_id is not None and article.duplicate_of_id in known:
+        story_id = engine.resolve(known[article.duplicate_of_id])
+        session.add(StoryArticle(article_id=article.id, story_id=story_id, added_at=now, similarity=1.0))
+        known[article.id] = story_id
+        summary.duplicates += 1
+    else:
+        return None
+    engine.note_coverage(story_id, article.published_at)
+    summary.articles += 1
+    article.fingerprint = fingerprint(doc)
+    article.clustered_at = now
+    return story_id
 
 
 def _record(

@@ -183,3 +183,38 @@ def test_eval_stories_command(tmp_path: Path, run_cli: Callable[..., Result]) ->
     assert report["bcubed_f1"] == 1.0 and report["clusters"] == report["gold_clusters"] == 3
     text = run_cli(None, "eval", "stories", str(path)).output
     assert "B-cubed" in text and "pairwise" in text and "ms per article" in text
+
+
+def test_an_edited_article_keeps_its_story(db: Database, config: Config) -> None:
+    ids = store(db, event_stream())
+    cluster_pending(db, config, NOW)
+    before = grouping(db)
+    with db.session() as s:  # the publisher edits a report: storage resets clustered_at, as store.py does
+        article = s.get(Article, ids["q2"])
+        assert article is not None
+        article.title = "Chile lifts tsunami warning after 6.8 quake near Iquique (updated)"
+        article.clustered_at = None
+    again = cluster_pending(db, config, NOW)
+    assert again.articles == 1 and again.new_stories == 0
+    assert grouping(db) == before
+    assert again.changed_story_ids == [before[ids["q2"]]]
+
+
+def test_a_copy_found_by_url_joins_its_originals_story(db: Database, config: Config) -> None:
+    first = event_stream()[0]
+    ids = store(db, [first])
+    cluster_pending(db, config, NOW)
+    with db.session() as s:
+        feed = make_feed(s, "http://127.0.0.1:9/partner.xml", title="partner", now=NOW)
+        copy = make_article(
+            s, feed, title="A different headline on the partner site", published=NOW,
+            duplicate_of_id=ids["q1"], duplicate_reason="url",
+        )  # fmt: skip
+        copy_id = copy.id
+    summary = cluster_pending(db, config, NOW)
+    assert summary.duplicates == 1 and summary.new_stories == 0
+    groups = grouping(db)
+    assert groups[copy_id] == groups[ids["q1"]]
+    with db.session() as s:
+        row = s.get(Article, copy_id)
+        assert row is not None and row.duplicate_reason == "url" and row.clustered_at == NOW
