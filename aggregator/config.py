@@ -96,6 +96,17 @@ def _database_url(value: str) -> str | None:
     return None
 
 
+def _networks(value: tuple[str, ...]) -> str | None:
+    import ipaddress
+
+    for item in value:
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            return f"{item!r} is not an IP address or network such as 192.0.2.7 or 2001:db8::/64"
+    return None
+
+
 def _env_name(value: str) -> str | None:
     return None if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value) else "must be an environment variable name"
 
@@ -129,12 +140,23 @@ class FetchConfig:
         "Allow feeds on private, loopback and link-local addresses (for intranets). "
         "Off by default: such addresses are refused on every hop.",
     )
+    allowed_networks: tuple[str, ...] = setting(
+        (),
+        "Addresses or networks (CIDR) allowed even when private networks are refused, "
+        "e.g. one intranet host; everything else private stays refused.",
+        _networks,
+    )
     backoff_max_hours: float = setting(24.0, "Longest wait between attempts of a failing feed.", _positive)
     jitter_seconds: int = setting(
         60, "Random delay added to each feed's next poll, to spread load.", _non_negative
     )
     redirect_confirmations: int = setting(
         3, "Consecutive permanent redirects (301/308) seen before a feed's stored URL is updated.", _positive
+    )
+    parse_workers: int = setting(
+        0,
+        "Processes that parse feeds in parallel; 0 means one per CPU core, 1 parses in the main process.",
+        _non_negative,
     )
 
 

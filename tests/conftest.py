@@ -15,6 +15,8 @@ from aggregator.cli import cli
 from aggregator.config import Config, config_from_dict
 from aggregator.db import Database, upgrade
 
+from .httpserver import FeedServer
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
@@ -96,3 +98,10 @@ def run_cli() -> Callable[..., Result]:
         return CliRunner().invoke(cli, argv, input=input, catch_exceptions=False)
 
     return run
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A real HTTP server on 127.0.0.1, port 0, with configurable routes and a request log."""
+    with FeedServer() as server:
+        yield server

@@ -1,0 +1,335 @@
+"""Our HTTP client (aiohttp): timeouts, an overall deadline, a decoded size cap, manual redirects and an
+address guard on every hop.
+
+Used for feeds now and for article pages later (``Fetcher.get(url, accept=...)``); feedparser and
+trafilatura never fetch anything themselves. Status codes are not judged here: a 404 or a 304 comes back
+as a :class:`Response` and the caller decides. :class:`FetchError` means no usable response at all.
+
+The guard works in two places: a resolver that drops refused addresses from DNS answers (so a request
+is never sent to them), and a check of literal IP hosts, which aiohttp connects to without resolving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from .config import FetchConfig
+from .errors import FetchError
+
+log = logging.getLogger(__name__)
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+CHUNK = 64 * 1024
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which connected addresses are allowed.
+
+    By default only global unicast addresses. ``allow_private`` admits private, loopback, link-local and
+    CGNAT ranges (intranet feeds); ``allowed`` admits the listed networks only (tests allow 127.0.0.1/32).
+    Multicast, unspecified and reserved addresses are always refused unless listed in ``allowed``.
+    """
+
+    allow_private: bool = False
+    allowed: tuple[IPNetwork, ...] = ()
+
+    def refusal(self, address: str | IPAddress) -> str | None:
+        """Why ``address`` is refused, or None when it may be contacted."""
+        try:
+            ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+        except ValueError:
+            return f"{address!r} is not an IP address"
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        if any(ip.version == net.version and ip in net for net in self.allowed):
+            return None
+        if ip.is_multicast:
+            return "a multicast address"
+        if ip.is_unspecified:
+            return "an unspecified address"
+        kind = _private_kind(ip)
+        if kind is None and ip.is_reserved:
+            return "a reserved address"
+        if kind is None and ip.is_private:
+            kind = "a private address"
+        if kind is not None:
+            return None if self.allow_private else kind
+        return None if ip.is_global else "a reserved address"
+
+
+def _private_kind(ip: IPAddress) -> str | None:
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT:
+        return "a shared (CGNAT) address"
+    return None
+
+
+class BlockedAddressError(OSError):
+    """Raised inside the resolver; aiohttp wraps it, :meth:`Fetcher.get` turns it into a FetchError."""
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves with aiohttp's default resolver and drops every address the policy refuses."""
+
+    def __init__(self, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
+        self.policy = policy
+        self.inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self.inner.resolve(host, port, family)
+        allowed = [r for r in results if self.policy.refusal(r["host"]) is None]
+        if not allowed:
+            refused = ", ".join(f"{r['host']} ({self.policy.refusal(r['host'])})" for r in results)
+            raise BlockedAddressError(f"{host} resolves only to refused addresses: {refused}")
+        return allowed
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    deadline: float = 60.0
+    max_body_bytes: int = 15 * 1024 * 1024
+    max_redirects: int = 5
+    concurrency: int = 16
+    per_host_concurrency: int = 2
+    user_agent: str = "aggregator"
+    policy: AddressPolicy = field(default_factory=AddressPolicy)
+
+    @classmethod
+    def from_config(cls, config: FetchConfig, *, allowed: tuple[str, ...] = ()) -> FetchOptions:
+        """Options from [fetch]; ``allowed`` adds networks to the config's ``allowed_networks``."""
+        networks = tuple(ipaddress.ip_network(n) for n in (*config.allowed_networks, *allowed))
+        return cls(
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            deadline=config.deadline,
+            max_body_bytes=config.max_body_bytes,
+            max_redirects=config.max_redirects,
+            concurrency=config.concurrency,
+            per_host_concurrency=config.per_host_concurrency,
+            user_agent=config.user_agent,
+            policy=AddressPolicy(allow_private=config.allow_private_networks, allowed=networks),
+        )
+
+
+@dataclass(frozen=True)
+class Redirect:
+    status: int
+    url: str  # the URL that answered with the redirect
+    location: str  # absolute target
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # as requested
+    final_url: str  # after redirects
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes  # decoded (Content-Encoding removed), at most max_body_bytes
+    history: tuple[Redirect, ...] = ()
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class _Decoder:
+    """Content-Encoding removal with a hard cap on the output, so a gzip bomb stops at the cap."""
+
+    def __init__(self, encoding: str, cap: int, url: str) -> None:
+        self.encoding = encoding
+        self.cap = cap
+        self.url = url
+        self.size = 0
+        self.parts: list[bytes] = []
+        self._raw_deflate = False
+        self._obj: Any = None
+        if encoding in ("gzip", "x-gzip"):
+            self._obj = zlib.decompressobj(47)  # gzip or zlib header, detected
+        elif encoding == "deflate":
+            self._obj = zlib.decompressobj(15)
+        elif encoding not in ("", "identity"):
+            raise FetchError(url, f"unsupported Content-Encoding {encoding!r}")
+
+    def _add(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.cap:
+            raise FetchError(self.url, f"body larger than the cap of {self.cap} bytes (decoded)")
+        self.parts.append(data)
+
+    def feed(self, chunk: bytes) -> None:
+        if self._obj is None:
+            self._add(chunk)
+            return
+        try:
+            data = chunk
+            while data:
+                out = self._obj.decompress(data, self.cap - self.size + 1)
+                self._add(out)
+                data = self._obj.unconsumed_tail
+                if not data and self._obj.eof and self._obj.unused_data:  # another gzip member follows
+                    data = self._obj.unused_data
+                    self._obj = zlib.decompressobj(47)
+        except zlib.error as e:
+            if self.encoding == "deflate" and not self._raw_deflate and self.size == 0:
+                # Some servers send raw deflate without the zlib header.
+                self._raw_deflate = True
+                self._obj = zlib.decompressobj(-15)
+                self.feed(chunk)
+                return
+            raise FetchError(self.url, f"cannot decode the {self.encoding} body: {e}") from e
+
+    def result(self) -> bytes:
+        if self._obj is not None:
+            self._add(self._obj.flush())
+        return b"".join(self.parts)
+
+
+class Fetcher:
+    """``async with Fetcher(options) as f: response = await f.get(url, headers=...)``."""
+
+    def __init__(self, options: FetchOptions) -> None:
+        self.options = options
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        o = self.options
+        connector = aiohttp.TCPConnector(
+            limit=o.concurrency,
+            limit_per_host=o.per_host_concurrency,
+            resolver=GuardedResolver(o.policy),
+            ttl_dns_cache=300,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=o.connect_timeout, sock_read=o.read_timeout),
+            auto_decompress=False,  # we decode ourselves, under the size cap
+            trust_env=False,  # no proxies from the environment: the guard must see the real peer
+            headers={"User-Agent": o.user_agent},
+            skip_auto_headers=("Accept-Encoding",),
+        )
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _check_url(self, url: str, original: str) -> None:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError as e:
+            raise FetchError(original, f"bad URL {url!r}: {e}") from e
+        if parts.scheme not in ("http", "https") or not host:
+            raise FetchError(original, f"refusing {url!r}: only http and https URLs are fetched")
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return  # a name: the resolver checks its addresses
+        reason = self.options.policy.refusal(ip)
+        if reason is not None:
+            raise FetchError(original, f"refusing {url}: {host} is {reason} (see fetch.allow_private_networks)")
+
+    async def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, accept: str = FEED_ACCEPT
+    ) -> Response:
+        """GET ``url`` following redirects; raises FetchError on network, guard, size or time failures."""
+        if self._session is None:
+            raise RuntimeError("use `async with Fetcher(...)`")
+        try:
+            async with asyncio.timeout(self.options.deadline):
+                return await self._get(url, headers or {}, accept)
+        except FetchError:
+            raise
+        except aiohttp.ConnectionTimeoutError as e:
+            raise FetchError(url, f"connect timeout after {self.options.connect_timeout}s") from e
+        except aiohttp.SocketTimeoutError as e:
+            raise FetchError(url, f"read timeout: no data for {self.options.read_timeout}s") from e
+        except TimeoutError as e:
+            raise FetchError(url, f"deadline of {self.options.deadline}s exceeded") from e
+        except aiohttp.ClientConnectorError as e:
+            cause = e.os_error
+            if isinstance(cause, BlockedAddressError):
+                raise FetchError(url, f"refused by the address guard: {cause} (see fetch.allow_private_networks)")
+            raise FetchError(url, f"cannot connect: {cause.strerror or cause}") from e
+        except (aiohttp.ClientError, OSError, ValueError) as e:
+            raise FetchError(url, f"{type(e).__name__}: {e}") from e
+
+    async def _get(self, url: str, headers: Mapping[str, str], accept: str) -> Response:
+        assert self._session is not None
+        request_headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate", **headers}
+        history: list[Redirect] = []
+        seen = {url}
+        current = url
+        while True:
+            self._check_url(current, url)
+            async with self._session.get(current, headers=request_headers, allow_redirects=False) as resp:
+                location = resp.headers.get("Location")
+                if resp.status in REDIRECT_CODES and location:
+                    target = urljoin(current, location.strip())
+                    history.append(Redirect(resp.status, current, target))
+                    if target in seen:
+                        raise FetchError(url, f"redirect loop: {current} -> {target}")
+                    if len(history) > self.options.max_redirects:
+                        raise FetchError(url, f"more than {self.options.max_redirects} redirects")
+                    if urlsplit(target).scheme not in ("http", "https"):
+                        raise FetchError(url, f"redirect to a non-http URL {target!r}")
+                    seen.add(target)
+                    current = target
+                    continue
+                body = await self._read(resp, url)
+                return Response(
+                    url=url,
+                    final_url=current,
+                    status=resp.status,
+                    headers={k.lower(): v for k, v in resp.headers.items()},
+                    body=body,
+                    history=tuple(history),
+                )
+
+    async def _read(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
+        cap = self.options.max_body_bytes
+        length = resp.content_length
+        encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+        if length is not None and length > cap:
+            raise FetchError(url, f"body larger than the cap of {cap} bytes (Content-Length {length})")
+        decoder = _Decoder(encoding, cap, url)
+        async for chunk in resp.content.iter_chunked(CHUNK):
+            decoder.feed(chunk)
+        return decoder.result()

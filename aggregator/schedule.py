@@ -1,0 +1,78 @@
+"""Pure scheduling decisions: when to poll a feed next, after a success or an error.
+
+No clock and no randomness inside: ``now`` and the jitter (already drawn) are passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_NO_STORE = re.compile(r"(?:^|,)\s*no-(?:store|cache)\b", re.IGNORECASE)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """Retry-After as a delay: delta-seconds or an HTTP-date (RFC 9110); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates come back naive: they are UTC
+        from datetime import UTC
+
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))
+
+
+def parse_max_age(cache_control: str | None) -> timedelta | None:
+    """Cache-Control max-age (or s-maxage) as a delay; None when absent or when the response is no-store."""
+    if not cache_control or _NO_STORE.search(cache_control):
+        return None
+    found = [int(m) for m in _MAX_AGE.findall(cache_control)]
+    return timedelta(seconds=max(found)) if found else None
+
+
+def backoff_delay(consecutive_errors: int, *, interval: timedelta, cap: timedelta) -> timedelta:
+    """interval, 2x, 4x, ... for the 1st, 2nd, 3rd error in a row, never more than ``cap``."""
+    if consecutive_errors <= 0:
+        return interval
+    exponent = min(consecutive_errors - 1, 32)  # 2**32 intervals exceed any sensible cap
+    return min(interval * (2**exponent), cap)
+
+
+def next_fetch_after_success(
+    now: datetime,
+    *,
+    interval: timedelta,
+    ttl: timedelta | None = None,
+    max_age: timedelta | None = None,
+    retry_after: timedelta | None = None,
+    jitter: timedelta = timedelta(0),
+    cap: timedelta,
+) -> datetime:
+    """now + max(interval, the feed's <ttl>, max-age, Retry-After), at most ``cap``, plus jitter."""
+    wait = max(d for d in (interval, ttl, max_age, retry_after) if d is not None)
+    return now + min(wait, max(cap, interval)) + jitter
+
+
+def next_fetch_after_error(
+    now: datetime,
+    *,
+    consecutive_errors: int,
+    interval: timedelta,
+    cap: timedelta,
+    retry_after: timedelta | None = None,
+    jitter: timedelta = timedelta(0),
+) -> datetime:
+    """Exponential backoff (``consecutive_errors`` counts this error too), or Retry-After when it is longer."""
+    wait = backoff_delay(consecutive_errors, interval=interval, cap=cap)
+    if retry_after is not None:
+        wait = max(wait, min(retry_after, max(cap, interval)))
+    return now + wait + jitter
