@@ -21,7 +21,10 @@ from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
+from .fulltext import run_extract
+from .locking import run_lock
 from .opml import export_opml, parse_opml
+from .runs import record_step
 from .status import gather_status
 
 log = logging.getLogger("aggregator")
@@ -249,12 +252,39 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+    ex = data["extraction"]
+    console.print(
+        f"Full text: {ex['done']} done, {ex['pending']} pending ({ex['retrying']} after a failure), "
+        f"{ex['failed']} failed, {ex['skipped']} skipped"
+    )
+    for e in ex["last_errors"]:
+        console.print(
+            f"  article {e['article_id']} ({e['status']}, {e['attempts']} attempts): {e['error'][:100]}"
+        )
 
 
 @cli.command("config-reference")
 def config_reference() -> None:
     """Print every setting with its type, default and meaning (Markdown)."""
     click.echo(reference_markdown(), nl=False)
+
+
+@cli.command()
+@click.option("--article", "article_id", type=int, help="Extract this article now, whatever its feed's mode.")
+@click.option("--limit", type=click.IntRange(min=1), help="Fetch at most this many pages in this run.")
+@pass_app
+def extract(app: App, article_id: int | None, limit: int | None) -> None:
+    """Fetch article pages of summary-only entries and extract their full text."""
+    db = app.database()
+    with run_lock(db, app.config.data_dir), record_step(db, "extract", app.now) as record:
+        summary = run_extract(db, app.config, app.now(), limit=limit, article_id=article_id)
+        record.counts = summary.counts()
+        if summary.failed or summary.retry:
+            record.outcome = "partial"
+    log.info("%s", summary.line())
+    click.echo(summary.line())
+    for article, reason in summary.errors[:20]:
+        click.echo(f"  article {article}: {reason}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .db.models import Article, Feed, Story, Topic
+from .fulltext import extraction_status
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -62,4 +63,5 @@ def gather_status(session: Session, now: datetime) -> dict[str, Any]:
             "topics": count(select(func.count()).select_from(Topic)),
         },
         "feeds": feed_rows,
+        "extraction": extraction_status(session),
     }
