@@ -144,7 +144,7 @@ class PageJob:
 def decide_articles(session: Session, config: Config) -> tuple[int, int]:
     """Give every undecided article a status: "pending" or "skipped". Returns (pending, skipped)."""
     default, min_words = config.fulltext.default, config.fulltext.min_words
-    modes = dict(session.execute(select(Feed.id, Feed.fulltext)).tuples())
+    modes = dict((row[0], row[1]) for row in session.execute(select(Feed.id, Feed.fulltext)))
     pending = skipped = 0
     while True:
         rows = list(
@@ -475,13 +475,14 @@ def run_extract(
 
 def extraction_status(session: Session, *, last: int = 5) -> dict[str, Any]:
     """The "extraction" block of `aggregator status`: counts by status and the latest errors."""
-    counts = dict(
-        session.execute(
+    counts = {
+        status: count
+        for status, count in session.execute(
             select(Article.extract_status, func.count())
             .where(Article.extract_status.is_not(None))
             .group_by(Article.extract_status)
-        ).tuples()
-    )
+        )
+    }
     undecided = session.scalar(
         select(func.count()).select_from(Article).where(Article.extract_status.is_(None))
     )

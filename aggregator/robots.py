@@ -64,10 +64,12 @@ def parse_robots(body: bytes) -> RobotsRules:
     return RobotsRules(parser=parser)
 
 
-def rules_from_response(status: int | None, body: bytes) -> RobotsRules:
+def rules_from_response(status: int | None, body: bytes, error: str = "") -> RobotsRules:
     """RFC 9309: 2xx parsed, 4xx "unavailable" (allow all), 5xx or ``None`` (no answer) "unreachable"."""
     if status is None:
-        return RobotsRules(disallow_all=True, reason="robots.txt could not be fetched")
+        return RobotsRules(
+            disallow_all=True, reason=f"robots.txt could not be fetched ({error or 'no answer'})"
+        )
     if 200 <= status < 300:
         return parse_robots(body)
     if 400 <= status < 500:
@@ -116,5 +118,5 @@ class RobotsCache:
             log.info(
                 "robots.txt of %s not fetched (%s): the host's pages are skipped this run", key, e.reason
             )
-            return rules_from_response(None, b"")
+            return rules_from_response(None, b"", e.reason)
         return rules_from_response(response.status, response.body)
