@@ -150,10 +150,17 @@ def feeds() -> None:
     default=None,
     help="Always / never fetch the full article page (default: the config's fulltext.default).",
 )
+@click.option(
+    "--fulltext-auto",
+    is_flag=True,
+    help="Fetch the full article page when the entry is shorter than fulltext.min_words words.",
+)
 @pass_app
-def feeds_add(app: App, url: str, title: str, fulltext: bool | None) -> None:
+def feeds_add(app: App, url: str, title: str, fulltext: bool | None, fulltext_auto: bool) -> None:
     """Add the feed at URL."""
-    mode = None if fulltext is None else ("always" if fulltext else "never")
+    if fulltext is not None and fulltext_auto:
+        raise click.UsageError("give either --fulltext/--no-fulltext or --fulltext-auto, not both")
+    mode = "auto" if fulltext_auto else None if fulltext is None else ("always" if fulltext else "never")
     with app.session() as s:
         feed = add_feed(s, url, now=app.now(), title=title, fulltext=mode)
         click.echo(f"Added {feed.url}")

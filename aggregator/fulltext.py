@@ -81,8 +81,8 @@ def wants_page(mode: str, entry_words: int, min_words: int) -> bool:
 
 def retry_delay(attempts: int, base_minutes: float) -> timedelta:
     """Wait after the ``attempts``-th failure: base, 2 x base, 4 x base, ... at most two days."""
-    delay = timedelta(minutes=base_minutes * 2.0 ** max(attempts - 1, 0))
-    return delay if delay < MAX_RETRY_DELAY else MAX_RETRY_DELAY
+    minutes = base_minutes * 2.0 ** min(max(attempts - 1, 0), 30)
+    return timedelta(minutes=min(minutes, MAX_RETRY_DELAY.total_seconds() / 60))
 
 
 def media_type(content_type: str | None) -> tuple[str, str | None]:

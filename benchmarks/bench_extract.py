@@ -62,7 +62,9 @@ def main() -> None:
                 return None
 
         print(f"article-extraction-benchmark: {len(aeb)} pages; trafilatura-eval: {len(snippets)} pages")
-        print(f"{'extractor':<34} {'precision':>9} {'recall':>7} {'F1':>6} {'ms/page':>8} {'snippets ok':>12}")
+        print(
+            f"{'extractor':<34} {'precision':>9} {'recall':>7} {'F1':>6} {'ms/page':>8} {'snippets ok':>12}"
+        )
         for name, fn in (("aggregator.extract (worker)", ours), ("trafilatura.extract (direct)", direct)):
             run, spent = timed(fn)
             s = score_aeb(aeb, run)
