@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_
 from .fulltext import run_extract
 from .locking import run_lock
 from .opml import export_opml, parse_opml
+from .poll import FeedOutcome, fetch_feeds
 from .runs import record_step
 from .status import gather_status
 
@@ -277,6 +279,51 @@ def config_reference() -> None:
 
 
 @cli.command()
+@click.option("--all", "all_feeds", is_flag=True, help="Poll every active feed now, ignoring the schedule.")
+@click.option("--feed", "feed_url", metavar="URL", help="Poll only this stored feed, whatever its schedule.")
+@pass_app
+def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
+    """Poll the due feeds and store new and changed articles.
+
+    Exits 0 when the run completed, even if some feeds failed (the summary names them and why).
+    """
+    app.sync_feeds()
+    db = app.database()
+    with run_lock(db, app.config.data_dir), record_step(db, "fetch", app.now) as step:
+        if sys.stderr.isatty():
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                console=Console(stderr=True),
+                transient=False,
+            ) as bar:
+                task = bar.add_task("fetching feeds", total=None, counts="")
+
+                def show(outcome: FeedOutcome, done: int, total: int) -> None:
+                    tally["new"] += outcome.new
+                    tally["failed"] += outcome.state in ("error", "gone")
+                    bar.update(
+                        task,
+                        completed=done,
+                        total=total,
+                        counts=f"{tally['new']} new, {tally['failed']} failed",
+                    )
+
+                tally = {"new": 0, "failed": 0}
+                summary = fetch_feeds(
+                    db, app.config, app.now(), all=all_feeds, feed_url=feed_url, progress=show
+                )
+        else:
+            summary = fetch_feeds(db, app.config, app.now(), all=all_feeds, feed_url=feed_url)
+        step.counts = summary.counts()
+        step.outcome = "partial" if summary.failed else "ok"
+        step.detail = summary.line() if summary.failed else None
+    log.info("%s", summary.line())
+
+
+@cli.command()
 @click.option("--article", "article_id", type=int, help="Extract this article now, whatever its feed's mode.")
 @click.option("--limit", type=click.IntRange(min=1), help="Fetch at most this many pages in this run.")
 @pass_app
@@ -288,7 +335,6 @@ def extract(app: App, article_id: int | None, limit: int | None) -> None:
         record.counts = summary.counts()
         if summary.failed or summary.retry:
             record.outcome = "partial"
-    log.info("%s", summary.line())
     click.echo(summary.line())
     for article, reason in summary.errors[:20]:
         click.echo(f"  article {article}: {reason}")

@@ -41,6 +41,10 @@ class FeedError(AggregatorError):
         self.reason = message
         super().__init__(f"{url}: {message}")
 
+    def __reduce__(self) -> tuple[type[FeedError], tuple[str, str]]:
+        # Picklable with both arguments, so errors cross the parser's process pool intact.
+        return (type(self), (self.url, self.reason))
+
 
 class FeedNotFoundError(FeedError, LookupError):
     """No feed with this URL is stored."""

@@ -234,7 +234,9 @@ class Fetcher:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=o.connect_timeout, sock_read=o.read_timeout),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=o.connect_timeout, sock_read=o.read_timeout
+            ),
             auto_decompress=False,  # we decode ourselves, under the size cap
             trust_env=False,  # no proxies from the environment: the guard must see the real peer
             headers={"User-Agent": o.user_agent},
@@ -264,7 +266,9 @@ class Fetcher:
             return  # a name: the resolver checks its addresses
         reason = self.options.policy.refusal(ip)
         if reason is not None:
-            raise FetchError(original, f"refusing {url}: {host} is {reason} (see fetch.allow_private_networks)")
+            raise FetchError(
+                original, f"refusing {url}: {host} is {reason} (see fetch.allow_private_networks)"
+            )
 
     async def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, accept: str = FEED_ACCEPT
@@ -286,7 +290,9 @@ class Fetcher:
         except aiohttp.ClientConnectorError as e:
             cause = e.os_error
             if isinstance(cause, BlockedAddressError):
-                raise FetchError(url, f"refused by the address guard: {cause} (see fetch.allow_private_networks)")
+                raise FetchError(
+                    url, f"refused by the address guard: {cause} (see fetch.allow_private_networks)"
+                ) from None
             raise FetchError(url, f"cannot connect: {cause.strerror or cause}") from e
         except (aiohttp.ClientError, OSError, ValueError) as e:
             raise FetchError(url, f"{type(e).__name__}: {e}") from e

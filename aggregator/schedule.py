@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _NO_STORE = re.compile(r"(?:^|,)\s*no-(?:store|cache)\b", re.IGNORECASE)
 
 
@@ -32,7 +32,7 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 
 def parse_max_age(cache_control: str | None) -> timedelta | None:
-    """Cache-Control max-age (or s-maxage) as a delay; None when absent or when the response is no-store."""
+    """Cache-Control max-age as a delay (s-maxage is for shared caches); None when absent or no-store/no-cache."""
     if not cache_control or _NO_STORE.search(cache_control):
         return None
     found = [int(m) for m in _MAX_AGE.findall(cache_control)]
@@ -44,7 +44,7 @@ def backoff_delay(consecutive_errors: int, *, interval: timedelta, cap: timedelt
     if consecutive_errors <= 0:
         return interval
     exponent = min(consecutive_errors - 1, 32)  # 2**32 intervals exceed any sensible cap
-    return min(interval * (2**exponent), cap)
+    return min(interval * (1 << exponent), cap)
 
 
 def next_fetch_after_success(

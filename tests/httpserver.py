@@ -68,7 +68,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence the stderr log
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_HEAD(self) -> None:
@@ -142,7 +142,9 @@ class FeedServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="feed-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="feed-server", daemon=True
+        )
 
     def start(self) -> FeedServer:
         self._thread.start()
@@ -246,5 +248,7 @@ def _file_route(folder: Path, relative: str) -> Route | None:
     if not target.is_relative_to(folder.resolve()) or not target.is_file():
         return None
     data, etag, modified = _file_bytes(target, target.stat().st_mtime_ns)
-    ctype = CONTENT_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    ctype = (
+        CONTENT_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    )
     return Route(200, data, {"Content-Type": ctype}, etag=etag, last_modified=modified)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from aggregator.errors import FetchError
-from aggregator.fetch import AddressPolicy, FetchOptions, Fetcher, Response
+from aggregator.fetch import AddressPolicy, Fetcher, FetchOptions, Response
 
 from .httpserver import FeedServer, LoggedRequest, Route
 
@@ -20,7 +20,10 @@ RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></chann
 
 
 def options(**overrides: object) -> FetchOptions:
-    base: dict[str, object] = {"policy": LOOPBACK_ONLY, "user_agent": "aggregator-test/1 (+https://example.org)"}
+    base: dict[str, object] = {
+        "policy": LOOPBACK_ONLY,
+        "user_agent": "aggregator-test/1 (+https://example.org)",
+    }
     base.update(overrides)
     return FetchOptions(**base)  # type: ignore[arg-type]
 
@@ -93,7 +96,7 @@ def test_redirect_to_a_non_http_scheme_is_refused(feed_server: FeedServer) -> No
 def test_slow_trickle_is_cut_at_the_deadline(feed_server: FeedServer) -> None:
     # Each byte arrives well within the read timeout, so only the overall deadline can stop it.
     url = feed_server.trickle("/slow", RSS * 10, delay=0.05)
-    with pytest.raises(FetchError, match="deadline of 0.5s exceeded"):
+    with pytest.raises(FetchError, match=r"deadline of 0\.5s exceeded"):
         get(url, deadline=0.5, read_timeout=5.0)
 
 
