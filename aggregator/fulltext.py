@@ -131,6 +131,12 @@ def check_response(response: Response) -> PageProblem | None:
     return PageProblem(f"not an HTML page (Content-Type {kind or 'missing'})", permanent=True)
 
 
+def article_body(extracted_text: str | None, content: str | None, summary: str | None) -> str:
+    """The text dedupe, clustering and story summaries should use: the extracted full text, else the
+    feed's content, else its summary (plain text). The feed's own fields are never overwritten."""
+    return (extracted_text or "").strip() or html_to_text(content) or html_to_text(summary)
+
+
 # Selecting articles -----------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from aggregator.extract import (
 from aggregator.extracteval import Page, SnippetPage, scores, shingle_tp_fp_fn, snippets_pass
 from aggregator.fetch import Response
 from aggregator.fulltext import (
+    article_body,
     check_response,
     decode_page,
     entry_word_count,
@@ -78,6 +79,12 @@ def test_word_count_and_modes() -> None:
     assert entry_word_count(None, None) == 0
     assert wants_page("auto", 149, 150) and not wants_page("auto", 150, 150)
     assert wants_page("always", 10_000, 150) and not wants_page("never", 0, 150)
+
+
+def test_article_body_prefers_the_extracted_text() -> None:
+    assert article_body("Full text.", "<p>content</p>", "teaser") == "Full text."
+    assert article_body(None, "<p>content &amp; more</p>", "teaser") == "content & more"
+    assert article_body("  ", "", "<b>teaser</b>") == "teaser"
 
 
 def test_retry_delay_doubles_and_is_capped() -> None:

@@ -84,3 +84,40 @@ def test_feeds_add_takes_the_three_fulltext_modes(write_config: Callable[..., Pa
         "https://c.example/rss": "auto",
         "https://d.example/rss": None,
     }
+
+
+def test_fetch_then_extract_end_to_end(
+    write_config: Callable[..., Path], run_cli: RunCli, feed_server: FeedServer
+) -> None:
+    """A summary-only feed on the local server: `fetch` stores teasers, `extract` adds the full text."""
+    short_url = feed_server.route("/news/short", ARTICLE_PAGE, content_type="text/html")
+    long_body = " ".join(["word"] * 300)
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Gazette</title><link>http://x/</link>'
+        f"<item><title>Breakwater</title><link>{short_url}</link><guid>a1</guid>"
+        "<description>Teaser only.</description><pubDate>Fri, 27 Nov 2026 10:00:00 GMT</pubDate></item>"
+        f"<item><title>Long</title><link>{feed_server.url('/news/long')}</link><guid>a2</guid>"
+        f"<description>{long_body}</description><pubDate>Fri, 27 Nov 2026 09:00:00 GMT</pubDate></item>"
+        "</channel></rss>"
+    ).encode()
+    feed_url = feed_server.route("/rss", rss, content_type="application/rss+xml")
+    path = write_config(
+        {
+            "fetch": {"allowed_networks": ["127.0.0.1/32"]},
+            "fulltext": {"per_host_delay": 0.0},
+            "feeds": [{"url": feed_url, "fulltext": "auto"}],
+        }
+    )
+    assert run_cli(path, "init").exit_code == 0
+    assert run_cli(path, "fetch", "--all").exit_code == 0
+    result = run_cli(path, "extract")
+    assert "1 pages tried, 1 done" in result.output, result.output
+    assert "1 new articles queued, 1 need no page" in result.output
+    db = Database(load_config(path).database_url)
+    with db.session() as s:
+        rows = {a.guid: a for a in s.scalars(select(Article))}
+    db.dispose()
+    assert rows["a1"].extract_status == "done" and PARAGRAPHS[1] in (rows["a1"].extracted_text or "")
+    assert rows["a1"].summary == "Teaser only."
+    assert rows["a2"].extract_status == "skipped" and rows["a2"].extracted_text is None
+    assert "/news/long" not in feed_server.paths()
