@@ -21,6 +21,7 @@ from aggregator.fulltext import (
     check_response,
     decode_page,
     entry_word_count,
+    fetch_failure_is_permanent,
     media_type,
     retry_delay,
     wants_page,
@@ -113,6 +114,16 @@ def test_page_checks() -> None:
     for transient in (429, 500, 503):
         problem = check_response(response(transient))
         assert problem is not None and not problem.permanent
+
+
+def test_which_fetch_failures_are_retried() -> None:
+    assert fetch_failure_is_permanent("body larger than the cap of 10 bytes (decoded)")
+    assert fetch_failure_is_permanent("refused by the address guard: 127.0.0.1 is a loopback address")
+    assert fetch_failure_is_permanent("more than 5 redirects")
+    assert not fetch_failure_is_permanent("deadline of 60.0s exceeded")
+    assert fetch_failure_is_permanent("refusing 'ftp://x/': only http and https URLs are fetched")
+    assert not fetch_failure_is_permanent("cannot connect: Connection refused")  # the server may come back
+    assert not fetch_failure_is_permanent("read timeout: no data for 30.0s")
 
 
 def test_decoding_follows_the_header_charset() -> None:
