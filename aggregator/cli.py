@@ -22,6 +22,7 @@ from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
+from .fulltext import run_extract
 from .locking import run_lock
 from .newsletter import preview_newsletter, run_newsletter, transport_for
 from .opml import export_opml, parse_opml
@@ -152,10 +153,17 @@ def feeds() -> None:
     default=None,
     help="Always / never fetch the full article page (default: the config's fulltext.default).",
 )
+@click.option(
+    "--fulltext-auto",
+    is_flag=True,
+    help="Fetch the full article page when the entry is shorter than fulltext.min_words words.",
+)
 @pass_app
-def feeds_add(app: App, url: str, title: str, fulltext: bool | None) -> None:
+def feeds_add(app: App, url: str, title: str, fulltext: bool | None, fulltext_auto: bool) -> None:
     """Add the feed at URL."""
-    mode = None if fulltext is None else ("always" if fulltext else "never")
+    if fulltext is not None and fulltext_auto:
+        raise click.UsageError("give either --fulltext/--no-fulltext or --fulltext-auto, not both")
+    mode = "auto" if fulltext_auto else None if fulltext is None else ("always" if fulltext else "never")
     with app.session() as s:
         feed = add_feed(s, url, now=app.now(), title=title, fulltext=mode)
         click.echo(f"Added {feed.url}")
@@ -254,6 +262,15 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+    ex = data["extraction"]
+    console.print(
+        f"Full text: {ex['done']} done, {ex['pending']} pending ({ex['retrying']} after a failure), "
+        f"{ex['failed']} failed, {ex['skipped']} skipped"
+    )
+    for e in ex["last_errors"]:
+        console.print(
+            f"  article {e['article_id']} ({e['status']}, {e['attempts']} attempts): {e['error'][:100]}"
+        )
     nl = data["newsletter"]
     last = f"  last sent: {nl['last_sent']['sent_at'][:16]}" if nl["last_sent"] else ""
     console.print("Newsletter: " + "  ".join(f"{k}: {v}" for k, v in nl["counts"].items()) + last)
@@ -375,6 +392,23 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
         step.outcome = "partial" if summary.failed else "ok"
         step.detail = summary.line() if summary.failed else None
     log.info("%s", summary.line())
+
+
+@cli.command()
+@click.option("--article", "article_id", type=int, help="Extract this article now, whatever its feed's mode.")
+@click.option("--limit", type=click.IntRange(min=1), help="Fetch at most this many pages in this run.")
+@pass_app
+def extract(app: App, article_id: int | None, limit: int | None) -> None:
+    """Fetch article pages of summary-only entries and extract their full text."""
+    db = app.database()
+    with run_lock(db, app.config.data_dir), record_step(db, "extract", app.now) as record:
+        summary = run_extract(db, app.config, app.now(), limit=limit, article_id=article_id)
+        record.counts = summary.counts()
+        if summary.failed or summary.retry:
+            record.outcome = "partial"
+    click.echo(summary.line())
+    for article, reason in summary.errors[:20]:
+        click.echo(f"  article {article}: {reason}")
 
 
 def main() -> None:
