@@ -22,6 +22,7 @@ from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
+from .fulltext import run_extract
 from .locking import run_lock
 from .newsletter import preview_newsletter, run_newsletter, transport_for
 from .opml import export_opml, parse_opml
@@ -152,10 +153,17 @@ def feeds() -> None:
     default=None,
     help="Always / never fetch the full article page (default: the config's fulltext.default).",
 )
+@click.option(
+    "--fulltext-auto",
+    is_flag=True,
+    help="Fetch the full article page when the entry is shorter than fulltext.min_words words.",
+)
 @pass_app
-def feeds_add(app: App, url: str, title: str, fulltext: bool | None) -> None:
+def feeds_add(app: App, url: str, title: str, fulltext: bool | None, fulltext_auto: bool) -> None:
     """Add the feed at URL."""
-    mode = None if fulltext is None else ("always" if fulltext else "never")
+    if fulltext is not None and fulltext_auto:
+        raise click.UsageError("give either --fulltext/--no-fulltext or --fulltext-auto, not both")
+    mode = "auto" if fulltext_auto else None if fulltext is None else ("always" if fulltext else "never")
     with app.session() as s:
         feed = add_feed(s, url, now=app.now(), title=title, fulltext=mode)
         click.echo(f"Added {feed.url}")
@@ -254,6 +262,15 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+    ex = data["extraction"]
+    console.print(
+        f"Full text: {ex['done']} done, {ex['pending']} pending ({ex['retrying']} after a failure), "
+        f"{ex['failed']} failed, {ex['skipped']} skipped"
+    )
+    for e in ex["last_errors"]:
+        console.print(
+            f"  article {e['article_id']} ({e['status']}, {e['attempts']} attempts): {e['error'][:100]}"
+        )
     nl = data["newsletter"]
     last = f"  last sent: {nl['last_sent']['sent_at'][:16]}" if nl["last_sent"] else ""
     console.print("Newsletter: " + "  ".join(f"{k}: {v}" for k, v in nl["counts"].items()) + last)
@@ -377,6 +394,79 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
     log.info("%s", summary.line())
 
 
+@cli.command()
+@click.option("--article", "article_id", type=int, help="Extract this article now, whatever its feed's mode.")
+@click.option("--limit", type=click.IntRange(min=1), help="Fetch at most this many pages in this run.")
+@pass_app
+def extract(app: App, article_id: int | None, limit: int | None) -> None:
+    """Fetch article pages of summary-only entries and extract their full text."""
+    db = app.database()
+    with run_lock(db, app.config.data_dir), record_step(db, "extract", app.now) as record:
+        summary = run_extract(db, app.config, app.now(), limit=limit, article_id=article_id)
+        record.counts = summary.counts()
+        if summary.failed or summary.retry:
+            record.outcome = "partial"
+    click.echo(summary.line())
+    for article, reason in summary.errors[:20]:
+        click.echo(f"  article {article}: {reason}")
+
+
+@cli.command()
+@pass_app
+def run(app: App) -> None:
+    """One full cycle: fetch due feeds, extract full text, cluster, render the site, newsletter if due.
+
+    Safe under cron: a second run while one is going exits at once. Exit 1 if a step failed.
+    """
+    from .pipeline import run_cycle
+
+    app.sync_feeds()
+    db = app.database()
+    with run_lock(db, app.config.data_dir):
+        result = run_cycle(db, app.config, app.now)  # each step logs its one-line summary
+    if result.failed:
+        raise click.ClickException(f"{len(result.failed)} step(s) failed: {result.line()}")
+
+
+@cli.command()
+@pass_app
+def daemon(app: App) -> None:
+    """Run the steps on the config's schedule until SIGTERM/SIGINT (one instance at a time)."""
+    from .scheduler import run_daemon
+
+    app.sync_feeds()
+    run_daemon(app.database(), app.config, app.now)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to put the demo's database, site and email (default: a new temporary directory).",
+)
+def demo(out_dir: Path | None) -> None:
+    """The whole product offline: serve a bundled corpus on 127.0.0.1 and run a full cycle on it."""
+    import tempfile
+
+    from .demo.runner import run_demo
+
+    out = out_dir or Path(tempfile.mkdtemp(prefix="aggregator-demo-"))
+    if log.getEffectiveLevel() == logging.INFO:  # the step lines are printed below; keep only warnings
+        log.setLevel(logging.WARNING)
+    result = run_demo(out, utcnow)
+    for step in result.cycle.steps:
+        click.echo(f"{step.outcome:8} {step.line}")
+    click.echo(f"\nDemo output in {result.out_dir}")
+    click.echo(f"  site:       {result.site_index}  (open it in a browser, or run")
+    click.echo(f"              python3 -m http.server -d {result.site_index.parent} 8000)")
+    for email in result.emails:
+        click.echo(f"  newsletter: {email}")
+    click.echo(f"  config:     aggregator --config <a copy> ... (database {result.config.database_url})")
+    if result.cycle.failed:
+        raise click.ClickException(f"demo cycle had failures: {result.cycle.line()}")
+
+
 @cli.command("cluster")
 @click.option("--batch-size", default=500, show_default=True, help="Articles per transaction.")
 @pass_app
@@ -390,13 +480,7 @@ def cluster_command(app: App, batch_size: int) -> None:
     # One run at a time: story ids come from the database's highest id, so two writers would collide.
     with run_lock(db, app.config.data_dir), record_step(db, "cluster", app.now) as step:
         result = cluster_pending(db, app.config, app.now(), batch_size=batch_size)
-        step.counts = {
-            "articles": result.articles,
-            "new_stories": result.new_stories,
-            "joined": result.joined,
-            "duplicates": result.duplicates,
-            "merges": result.merges,
-        }
+        step.counts = result.counts()
     # Part B hook ("More on this story" and topics): the lead wires its update here, e.g.
     # update_story_links(db, app.config, result.changed_story_ids, result.merged, app.now()).
     click.echo(

@@ -177,6 +177,12 @@ class FulltextConfig:
         1.0, "Minimum seconds between two page requests to one host.", _non_negative
     )
     concurrency: int = setting(4, "Pages fetched at the same time.", _positive)
+    workers: int = setting(
+        1, "Processes extracting text at the same time (extraction is CPU-bound).", _positive
+    )
+    retry_minutes: float = setting(
+        30.0, "Wait before retrying a failed page; it doubles with each further failure.", _positive
+    )
 
 
 @dataclass(frozen=True)

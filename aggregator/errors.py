@@ -74,6 +74,10 @@ class ExtractError(AggregatorError):
     """Full-text extraction of an article page failed."""
 
 
+class ExtractTimeoutError(ExtractError, TimeoutError):
+    """Extraction of one page overran its time limit; the worker running it was killed."""
+
+
 class NewsletterError(AggregatorError):
     """The newsletter could not be built or delivered."""
 

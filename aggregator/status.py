@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .db.models import Article, Feed, Story, Topic
+from .fulltext import extraction_status
 from .newsletter import newsletter_status
 
 
@@ -64,4 +65,5 @@ def gather_status(session: Session, now: datetime) -> dict[str, Any]:
         },
         "feeds": feed_rows,
         "newsletter": newsletter_status(session),
+        "extraction": extraction_status(session),
     }

@@ -52,6 +52,21 @@ class ClusterSummary:
     # (absorbed, survivor) pairs: links pointing at an absorbed story should move to its survivor.
     merged: list[tuple[int, int]] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        return {
+            "articles": self.articles,
+            "new_stories": self.new_stories,
+            "joined": self.joined,
+            "duplicates": self.duplicates,
+            "merges": self.merges,
+        }
+
+    def line(self) -> str:
+        return (
+            f"cluster: {self.articles} articles: {self.new_stories} new stories, {self.joined} joined a story, "
+            f"{self.duplicates} copies, {self.merges} stories merged"
+        )
+
 
 def source_of(feed: Feed) -> str:
     """The outlet behind a feed: its site's host without "www." (feeds of one outlet meet), else the feed."""

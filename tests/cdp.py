@@ -162,7 +162,8 @@ class Browser:
 
 @contextlib.asynccontextmanager
 async def launch(executable: str) -> AsyncIterator[Browser]:
-    with tempfile.TemporaryDirectory(prefix="aggregator-chromium-") as profile:
+    # Chromium's helper processes can outlive the main one for a moment and still write to the profile.
+    with tempfile.TemporaryDirectory(prefix="aggregator-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
