@@ -250,6 +250,10 @@ def status(app: App, as_json: bool) -> None:
         console = Console(width=200)
     console.print(f"Database: {app.database().describe()}")
     console.print("  ".join(f"{k}: {v}" for k, v in data["counts"].items()))
+    for r in data["runs"]:
+        took = "" if r["duration_s"] is None else f" in {r['duration_s']:.1f}s"
+        detail = f": {r['detail'][:100]}" if r["detail"] else ""
+        console.print(f"Last {r['step']}: {r['outcome']} at {r['started_at'][:19]}{took}{detail}")
     table = Table("state", "feed", "articles", "errors", "last success", "next fetch", "last error")
     for f in data["feeds"]:
         table.add_row(

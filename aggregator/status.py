@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from .db.models import Article, Feed, Story, Topic
 from .fulltext import extraction_status
 from .newsletter import newsletter_status
+from .runs import last_runs
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -63,6 +64,7 @@ def gather_status(session: Session, now: datetime) -> dict[str, Any]:
             "stories": count(select(func.count()).select_from(Story).where(Story.merged_into_id.is_(None))),
             "topics": count(select(func.count()).select_from(Topic)),
         },
+        "runs": last_runs(session),
         "feeds": feed_rows,
         "newsletter": newsletter_status(session),
         "extraction": extraction_status(session),
