@@ -20,6 +20,8 @@ from . import __version__
 from .config import Config, find_config_path, load_config
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
+from .evaluation.related import evaluate_related
+from .evaluation.topics import evaluate_topics
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
 from .opml import export_opml, parse_opml
 from .status import gather_status
@@ -241,6 +243,51 @@ def status(app: App, as_json: bool) -> None:
             (f["last_error"] or "")[:80],
         )
     console.print(table)
+
+
+@cli.group("eval")
+def eval_group() -> None:
+    """Measure the story engine on labelled evaluation sets (formats: ../shared/data/README.md)."""
+
+
+@eval_group.command("related")
+@click.argument("articles", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("packages", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--use-categories", is_flag=True, help="Give the engine the gold tags as feed categories.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def eval_related(articles: Path, packages: Path, use_categories: bool, as_json: bool) -> None:
+    """"More on this story" lists against editors' lists: recall@10, nDCG@10, MRR, precision@10."""
+    result = evaluate_related(articles, packages, use_categories=use_categories)
+    s = result.scores
+    if as_json:
+        echo_json({**s, "articles": result.articles,
+                   "use_categories": use_categories, "seconds": result.seconds})
+        return
+    mode = "with gold tags as feed categories" if use_categories else "without categories"
+    click.echo(f"related ({mode}): {result.anchors} anchors of {result.articles}, {result.seconds:.0f} s")
+    click.echo(
+        f"recall@10 {s['recall_at_10']:.4f}  nDCG@10 {s['ndcg_at_10']:.4f}  MRR {s['mrr']:.4f}  "
+        f"precision@10 {s['precision_at_10']:.4f}"
+    )
+
+
+@eval_group.command("topics")
+@click.argument("articles", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (top level: without section-level tags).")
+def eval_topics(articles: Path, as_json: bool) -> None:
+    """Inferred topics against editors' tags: micro precision/recall/F1 and precision@5."""
+    result = evaluate_topics(articles)
+    if as_json:
+        extra = {"training_articles": result.training, "seconds": round(result.seconds, 1)}
+        echo_json({**result.without_sections, "with_sections": result.with_sections, **extra})
+        return
+    click.echo(f"topics: learnt from {result.training} categorised articles, {result.seconds:.1f} s")
+    rows = (("without section tags", result.without_sections), ("with section tags", result.with_sections))
+    for name, s in rows:
+        click.echo(
+            f"{name:21} micro P {s['micro_p']:.4f}  R {s['micro_r']:.4f}  F1 {s['micro_f1']:.4f}  "
+            f"precision@5 {s['precision_at_5']:.4f}  ({s['articles']} articles)"
+        )
 
 
 def main() -> None:
