@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-StoryKey = Hashable
+StoryKey = int | str
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .related import RelatedIndex, RelatedParams, StoryKey, StoryProfile
+from .docs import ArticleDoc
+from .related import RelatedIndex, RelatedParams, StoryKey, StoryProfile, merge_terms
+from .terms import BODY_CHARS, article_terms, name_phrases
 
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _ACRONYM_DOTS = re.compile(r"\b((?:[a-z]\.){2,})")
@@ -180,3 +182,48 @@ class TopicModel:
                 scores[key] = scores.get(key, 0.0) + p.name_weight
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
         return [TopicScore(key, self.label(key), score) for key, score in ranked]
+
+
+def article_profile(doc: ArticleDoc) -> StoryProfile:
+    """An article as the indexes see it (its terms, time and feed)."""
+    terms = article_terms(doc.title, doc.summary, doc.text)
+    return StoryProfile(doc.id, terms, doc.published, {}, frozenset({doc.feed}) if doc.feed else frozenset())
+
+
+def article_topics(model: TopicModel, doc: ArticleDoc, profile: StoryProfile, count: int) -> list[TopicScore]:
+    """An article's ranked topics: its outlet's categories when it has some (kept in the outlet's order),
+    else the model's inference from similar categorised articles and the names in its text."""
+    if doc.categories:
+        keys = list(dict.fromkeys(k for k in (topic_key(c) for c in doc.categories) if k))
+        return [TopicScore(k, model.label(k), 1.0 - 0.01 * i) for i, k in enumerate(keys[:count])]
+    names = name_phrases(f"{doc.title}. {doc.summary}. {doc.text[:BODY_CHARS]}")
+    predicted = model.predict(profile, count, names=names)
+    top = predicted[0].score if predicted else 1.0
+    return [TopicScore(t.key, t.label, t.score / top) for t in predicted]
+
+
+def story_topics(per_article: Sequence[Sequence[TopicScore]], count: int) -> list[TopicScore]:
+    """A story's ranked topics: its articles' topic scores averaged (a topic most members share leads)."""
+    scores: dict[str, float] = {}
+    labels: dict[str, str] = {}
+    for topics in per_article:
+        for t in topics:
+            scores[t.key] = scores.get(t.key, 0.0) + t.score
+            labels.setdefault(t.key, t.label)
+    n = len(per_article) or 1
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
+    return [TopicScore(k, labels[k], s / n) for k, s in ranked]
+
+
+def story_profile(
+    key: StoryKey, docs: Sequence[ArticleDoc], profiles: Sequence[StoryProfile], topics: Sequence[TopicScore]
+) -> StoryProfile:
+    """A story for the related index: its articles' mean terms, its topics, first time and feeds."""
+    times = [d.published for d in docs if d.published]
+    return StoryProfile(
+        key,
+        merge_terms(p.terms for p in profiles),
+        min(times) if times else None,
+        {t.key: t.score for t in topics},
+        frozenset(d.feed for d in docs if d.feed),
+    )

@@ -1,13 +1,14 @@
 """`aggregator eval related`: "More on this story" lists against editors' lists.
 
-Scores: recall@10, nDCG@10, MRR and precision@10. Production code does the work: profiles from
-:mod:`aggregator.terms`, topics from :class:`TopicModel`, ranking from :class:`RelatedIndex`. The articles'
-gold ``tags`` are never shown to the engine unless ``use_categories`` is set, which hands them over as
-feed categories (as a tagging outlet would), reported separately.
+Scores: recall@10, nDCG@10, MRR and precision@10. Production code does the work: article and story profiles
+and topics from :mod:`aggregator.topics`, ranking from :class:`RelatedIndex`. The articles' gold ``tags`` are
+never shown to the engine unless ``use_categories`` is set, which hands them over as feed categories (as a
+tagging outlet would), reported separately.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -17,13 +18,13 @@ from typing import Any
 
 from ..evaldata import EvalArticle, load_articles, load_packages
 from ..related import RelatedIndex, RelatedParams, StoryProfile
-from ..terms import article_terms, name_phrases
-from ..topics import TopicModel, topic_key
+from ..topics import TopicModel, article_profile, article_topics, story_profile, story_topics
 from .ranking import RankingScores
 
 log = logging.getLogger(__name__)
 
 LIST_LENGTH = 100  # ranks scored for MRR; recall, nDCG and precision look at the first 10
+TOPICS = 10  # topics per article and story handed to the related index
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class RelatedEvaluation:
 
 
 def stand_in_stories(articles: Sequence[EvalArticle]) -> dict[str, list[str]]:
-    """LEAD: replace with part A's StoryEngine at merge. Until then every article is its own story."""
+    """LEAD: replace with part A's StoryEngine at merge (story id -> member ids, in arrival order).
+    Until then every article is its own story."""
     return {a.doc.id: [a.doc.id] for a in articles}
 
 
@@ -49,51 +51,39 @@ def evaluate_related(
     start = time.perf_counter()
     articles = load_articles(articles_path)
     packages = load_packages(packages_path)
-    by_id = {a.doc.id: a for a in articles}
+    docs = {
+        a.doc.id: dataclasses.replace(a.doc, categories=tuple(t for _, t in a.tags) if use_categories else ())
+        for a in articles
+    }
     stories = stand_in_stories(articles)
     story_of = {member: sid for sid, members in stories.items() for member in members}
 
-    terms = {a.doc.id: article_terms(a.doc.title, a.doc.summary, a.doc.text) for a in articles}
-    topics = TopicModel()
-    categories: dict[str, tuple[str, ...]] = {}
-    if use_categories:
-        for a in articles:
-            categories[a.doc.id] = tuple(title for _, title in a.tags)
-            topics.learn(
-                StoryProfile(a.doc.id, terms[a.doc.id], feeds=frozenset({a.doc.feed})), categories[a.doc.id]
-            )
+    profiles = {doc_id: article_profile(doc) for doc_id, doc in docs.items()}
+    model = TopicModel()
+    for doc_id, doc in docs.items():
+        if doc.categories:
+            model.learn(profiles[doc_id], doc.categories)
 
     index = RelatedIndex(params)
-    profiles: dict[str, StoryProfile] = {}
+    story_profiles: dict[str, StoryProfile] = {}
     for sid, members in stories.items():
-        docs = [by_id[m].doc for m in members]
-        story_terms: dict[str, float] = {}
-        for m in members:
-            for t, w in terms[m].items():
-                story_terms[t] = story_terms.get(t, 0.0) + w / len(members)
-        story_topics: dict[str, float] = {}
-        for m in members:
-            for label in categories.get(m, ()):
-                story_topics[topic_key(label)] = 1.0
-            for name in name_phrases(by_id[m].doc.title + ". " + by_id[m].doc.summary):
-                key = topic_key(name)
-                if topics.known(key):
-                    story_topics.setdefault(key, 0.5)
-        times = [d.published for d in docs if d.published]
-        profile = StoryProfile(
-            sid, story_terms, min(times) if times else None, story_topics, frozenset(d.feed for d in docs)
+        member_docs = [docs[m] for m in members]
+        member_profiles = [profiles[m] for m in members]
+        topics = story_topics(
+            [article_topics(model, d, p, TOPICS) for d, p in zip(member_docs, member_profiles, strict=True)],
+            TOPICS,
         )
-        profiles[sid] = profile
-        index.add(profile)
+        story_profiles[sid] = story_profile(sid, member_docs, member_profiles, topics)
+        index.add(story_profiles[sid])
 
     scores = RankingScores(k=10)
     for anchor, gold in packages:
-        if anchor not in by_id:
+        if anchor not in docs:
             log.warning("anchor %s is not in the articles file; skipped", anchor)
             continue
         sid = story_of[anchor]
-        ranked = [m for m in stories[sid] if m != anchor]
-        for rel in index.related(profiles[sid], LIST_LENGTH):
+        ranked = [m for m in stories[sid] if m != anchor]  # the anchor's own story first
+        for rel in index.related(story_profiles[sid], LIST_LENGTH):
             ranked.extend(m for m in stories[str(rel.key)] if m != anchor)
         scores.add(ranked[:LIST_LENGTH], gold)
     return RelatedEvaluation(scores.as_dict(), len(articles), scores.queries, time.perf_counter() - start)

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..evaldata import EvalArticle, load_articles
-from ..related import StoryProfile
-from ..terms import article_terms, name_phrases
-from ..topics import TopicModel, fold
+from ..evaldata import load_articles
+from ..topics import TopicModel, article_profile, article_topics, fold
 
 K = 5
 CANDIDATES = 20  # predictions asked of the model, so that k remain after section labels are dropped
@@ -76,11 +74,6 @@ class TopicsEvaluation:
     seconds: float
 
 
-def _profile(a: EvalArticle) -> StoryProfile:
-    d = a.doc
-    return StoryProfile(d.id, article_terms(d.title, d.summary, d.text), d.published, {}, frozenset({d.feed}))
-
-
 def evaluate_topics(articles_path: Path, model: TopicModel | None = None) -> TopicsEvaluation:
     start = time.perf_counter()
     articles = load_articles(articles_path)
@@ -89,15 +82,14 @@ def evaluate_topics(articles_path: Path, model: TopicModel | None = None) -> Top
     tests = []
     for a in articles:
         if is_training(a.doc.id):
-            model.learn(_profile(a), [title for _, title in a.tags])
+            model.learn(article_profile(a.doc), [title for _, title in a.tags])
         else:
             tests.append(a)
     with_sections = TopicScores()
     without_sections = TopicScores()
     for a in tests:
-        d = a.doc
-        names = name_phrases(f"{d.title}. {d.summary}. {d.text}")
-        predicted = [fold(t.label) for t in model.predict(_profile(a), CANDIDATES, names=names)]
+        topics = article_topics(model, a.doc, article_profile(a.doc), CANDIDATES)
+        predicted = [fold(t.label) for t in topics]
         gold = {fold(title) for _, title in a.tags}
         with_sections.add(predicted, gold)
         without_sections.add([p for p in predicted if p not in section_labels], gold - section_labels)
