@@ -80,11 +80,12 @@ def content_terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if len(w) > 1 and w not in STOP_WORDS]
 
 
-def name_phrases(text: str) -> list[str]:
+def name_phrases(text: str, *, sentence_starts: bool = False) -> list[str]:
     """Capitalised phrases ("Terry Pratchett", "Islamic State", "NHS") in ``text``, lowercased.
 
     A single capitalised word at the start of a sentence is ambiguous (any sentence starts that way) and is
-    kept only when it is all capitals (an acronym). Joining words ("of", "de", "bin") may sit inside a name;
+    kept only when it is all capitals (an acronym), or with ``sentence_starts`` (for looking up known names).
+    Joining words ("of", "de", "bin") may sit inside a name;
     punctuation, a sentence end and a possessive end one ("Zuckerberg's Facebook" gives two).
     """
     phrases: list[str] = []
@@ -99,10 +100,10 @@ def name_phrases(text: str) -> list[str]:
             if word and (current or word.lower() not in _WEAK_CAPS or (len(word) > 1 and word.isupper())):
                 current.append(word)
             if ends:
-                _emit(current, at_start, phrases)
+                _emit(current, at_start and not sentence_starts, phrases)
                 current = []
                 at_start = token.endswith(".")
-        _emit(current, at_start, phrases)
+        _emit(current, at_start and not sentence_starts, phrases)
     return phrases
 
 

@@ -196,7 +196,8 @@ def article_topics(model: TopicModel, doc: ArticleDoc, profile: StoryProfile, co
     if doc.categories:
         keys = list(dict.fromkeys(k for k in (topic_key(c) for c in doc.categories) if k))
         return [TopicScore(k, model.label(k), 1.0 - 0.01 * i) for i, k in enumerate(keys[:count])]
-    names = name_phrases(f"{doc.title}. {doc.summary}. {doc.text[:BODY_CHARS]}")
+    # Sentence-initial words count here: they are only looked up among topics already known.
+    names = name_phrases(f"{doc.title}. {doc.summary}. {doc.text[:BODY_CHARS]}", sentence_starts=True)
     predicted = model.predict(profile, count, names=names)
     top = predicted[0].score if predicted else 1.0
     return [TopicScore(t.key, t.label, t.score / top) for t in predicted]
