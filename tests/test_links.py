@@ -14,11 +14,24 @@ from aggregator.links import update_story_links
 from tests.conftest import NOW
 from tests.factories import make_article, make_feed, make_story
 
-SUBJECTS = ["council", "school", "hospital", "train", "museum", "festival", "police", "court", "airport", "farm"]
+SUBJECTS = [
+    "council",
+    "school",
+    "hospital",
+    "train",
+    "museum",
+    "festival",
+    "police",
+    "court",
+    "airport",
+    "farm",
+]
 
 
 def related_of(s: Session, story: Story) -> list[int]:
-    rows = s.scalars(select(StoryRelation).where(StoryRelation.story_id == story.id).order_by(StoryRelation.rank))
+    rows = s.scalars(
+        select(StoryRelation).where(StoryRelation.story_id == story.id).order_by(StoryRelation.rank)
+    )
     return [r.related_id for r in rows]
 
 
@@ -40,7 +53,7 @@ def world(s: Session) -> dict[str, Story]:
     for i, subject in enumerate(SUBJECTS):
         a = make_article(
             s, tagged, title=f"{subject.title()} budget plans approved", published=NOW - timedelta(days=i + 1),
-            summary=f"<p>The {subject} budget was approved on Tuesday.</p>", categories=["Local news", "Budgets"],
+            summary=f"<p>The {subject} budget passed.</p>", categories=["Local news", "Budgets"],
         )  # fmt: skip
         stories[f"bg{i}"] = make_story(s, [a], now=NOW)
     early = make_article(
@@ -86,7 +99,9 @@ def test_related_lists_and_topics_are_written(db: Database, config: Config) -> N
         assert result.stories >= 2 and result.relations >= 2 and result.topics >= 2
 
 
-def test_updating_again_replaces_rows_and_merged_ids_follow_the_survivor(db: Database, config: Config) -> None:
+def test_updating_again_replaces_rows_and_merged_ids_follow_the_survivor(
+    db: Database, config: Config
+) -> None:
     with db.session() as s:
         stories = world(s)
         update_story_links(s, [stories["inquiry"].id], config, NOW)

@@ -15,21 +15,65 @@ def story(key: str, title: str, summary: str, days: float, feed: str = "Daily: N
 
 
 STORIES = [
-    story("dam", "Kessler Dam inquiry opens into collapse", "Engineers tell the Kessler Dam inquiry of cracks.", 0),
-    story("dam-early", "Kessler Dam collapse floods valley", "The Kessler Dam gave way after weeks of rain.", -24),
-    story("dam-later", "Kessler Dam inquiry blames inspectors", "Inspectors missed cracks in the Kessler Dam.", 21),
+    story(
+        "dam",
+        "Kessler Dam inquiry opens into collapse",
+        "Engineers tell the Kessler Dam inquiry of cracks.",
+        0,
+    ),
+    story(
+        "dam-early",
+        "Kessler Dam collapse floods valley",
+        "The Kessler Dam gave way after weeks of rain.",
+        -24,
+    ),
+    story(
+        "dam-later",
+        "Kessler Dam inquiry blames inspectors",
+        "Inspectors missed cracks in the Kessler Dam.",
+        21,
+    ),
     story("opera", "Opera house opens new season", "A new season opens with a premiere on Tuesday.", -0.2),
-    story("market", "Shares fall as inquiry into bank opens", "Markets fell on Tuesday.", 0.1, "Daily: Business"),
+    story(
+        "market", "Shares fall as inquiry into bank opens", "Markets fell on Tuesday.", 0.1, "Daily: Business"
+    ),
     story("old", "Kessler Dam built", "The Kessler Dam was completed.", -400),
 ]
 
 
 # Background news, so that everyday words ("opens", "inquiry", "new") are common and names are rare, as in
 # any real index.
-SUBJECTS = ["council", "school", "hospital", "train", "museum", "festival", "police", "court", "airport", "farm"]
-VERBS = ["opens", "closes", "reviews", "plans", "delays", "expands", "faces inquiry", "gets new", "wins", "loses"]
+SUBJECTS = [
+    "council",
+    "school",
+    "hospital",
+    "train",
+    "museum",
+    "festival",
+    "police",
+    "court",
+    "airport",
+    "farm",
+]
+VERBS = [
+    "opens",
+    "closes",
+    "reviews",
+    "plans",
+    "delays",
+    "expands",
+    "faces inquiry",
+    "gets new",
+    "wins",
+    "loses",
+]
 BACKGROUND = [
-    story(f"bg{i}-{j}", f"{subject.title()} {verb} budget", f"The {subject} {verb} its budget on Tuesday.", i - 5)
+    story(
+        f"bg{i}-{j}",
+        f"{subject.title()} {verb} budget",
+        f"The {subject} {verb} its budget on Tuesday.",
+        i - 5,
+    )
     for i, subject in enumerate(SUBJECTS)
     for j, verb in enumerate(VERBS)
 ]

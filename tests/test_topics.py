@@ -30,7 +30,9 @@ def test_variants_of_a_topic_meet(variants: list[str]) -> None:
     assert len({topic_key(v) for v in variants}) == 1
 
 
-@pytest.mark.parametrize("a,b", [("UK", "US"), ("Apple", "Apple Music"), ("Labour", "Labour party (Norway)x")])
+@pytest.mark.parametrize(
+    "a,b", [("UK", "US"), ("Apple", "Apple Music"), ("Labour", "Labour party (Norway)x")]
+)
 def test_different_topics_stay_apart(a: str, b: str) -> None:
     assert topic_key(a) != topic_key(b)
 
@@ -41,8 +43,12 @@ def test_fold_is_the_plain_normalisation_without_aliases() -> None:
     assert fold("Hurricane Sandy!") == "hurricane sandy"
 
 
-def doc(i: int, title: str, summary: str = "", categories: tuple[str, ...] = (), feed: str = "Daily: Sport") -> ArticleDoc:
-    return ArticleDoc(id=f"a{i}", title=title, summary=summary, published=T0, feed=feed, categories=categories)
+def doc(
+    i: int, title: str, summary: str = "", categories: tuple[str, ...] = (), feed: str = "Daily: Sport"
+) -> ArticleDoc:
+    return ArticleDoc(
+        id=f"a{i}", title=title, summary=summary, published=T0, feed=feed, categories=categories
+    )
 
 
 TRAINING = [
