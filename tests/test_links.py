@@ -52,7 +52,7 @@ def world(s: Session) -> dict[str, Story]:
     stories: dict[str, Story] = {}
     for i, subject in enumerate(SUBJECTS):
         a = make_article(
-            s, tagged, title=f"{subject.title()} budget plans approved", published=NOW - timedelta(days=i + 1),
+            s, tagged, title=f"{subject.title()} budget approved", published=NOW - timedelta(days=i + 1),
             summary=f"<p>The {subject} budget passed.</p>", categories=["Local news", "Budgets"],
         )  # fmt: skip
         stories[f"bg{i}"] = make_story(s, [a], now=NOW)
