@@ -9,7 +9,8 @@
       -> and for the stories now related to them, whose lists the new stories may enter
 
 The work is bounded by the window (twice ``stories.related_window_days`` either side of the given stories),
-never the whole database. Decisions live in the pure modules :mod:`aggregator.related` and
+never the whole database, and a story's profile is cached in ``Story.state["links"]`` so that only stories
+whose articles changed are read again. Decisions live in the pure modules :mod:`aggregator.related` and
 :mod:`aggregator.topics`.
 """
 
@@ -33,6 +34,8 @@ from .topics import TopicModel, TopicScore, article_profile, article_topics, sto
 log = logging.getLogger(__name__)
 
 ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
+STATE_KEY = "links"  # our part of Story.state: the story's profile, so unchanged stories are not re-read
+STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -113,12 +116,56 @@ def _topic_rows(session: Session, topics: Sequence[TopicScore]) -> dict[str, Top
     return found
 
 
+@dataclass(frozen=True)
+class _StoryLinks:
+    """What the links stage keeps of a story (cached in ``Story.state["links"]``)."""
+
+    profile: StoryProfile
+    topics: list[TopicScore]
+    categories: list[str]  # its articles' feed categories, for the topic model to learn from
+
+
+def _from_state(story: Story) -> _StoryLinks | None:
+    data = (story.state or {}).get(STATE_KEY)
+    if (
+        not isinstance(data, dict)
+        or data.get("v") != STATE_VERSION
+        or data.get("articles") != story.article_count
+    ):
+        return None
+    topics = [TopicScore(str(k), str(label), float(score)) for k, label, score in data["topics"]]
+    profile = StoryProfile(
+        story.id,
+        {str(t): float(w) for t, w in data["terms"].items()},
+        story.first_published_at,
+        {t.key: t.score for t in topics},
+        frozenset(data["feeds"]),
+    )
+    return _StoryLinks(profile, topics, [str(c) for c in data["categories"]])
+
+
+def _to_state(story: Story, links: _StoryLinks) -> None:
+    state = dict(story.state or {})  # other stages keep their own keys here
+    state[STATE_KEY] = {
+        "v": STATE_VERSION,
+        "articles": story.article_count,
+        "terms": {t: round(w, 4) for t, w in links.profile.terms.items()},
+        "topics": [[t.key, t.label, round(t.score, 4)] for t in links.topics],
+        "feeds": sorted(links.profile.feeds),
+        "categories": links.categories,
+    }
+    story.state = state
+
+
 def update_story_links(
     session: Session, story_ids: Iterable[int], config: Config, now: datetime
 ) -> LinksResult:
     """(Re)compute "More on this story" and the topics of ``story_ids``, and refresh the lists of the stories
     they now relate to. ``now`` is unused today (the time prior is relative to the stories' own times) and is
-    kept for the pipeline's uniform stage signature."""
+    kept for the pipeline's uniform stage signature.
+
+    Stories whose cached profile is current (same article count) are not re-read; given stories always are.
+    """
     settings = config.stories
     window = timedelta(days=settings.related_window_days)
     targets: dict[int, Story] = {}
@@ -132,45 +179,56 @@ def update_story_links(
     # Twice the window: the stories related to the targets get complete lists of their own too.
     stories = {s.id: s for s in _window_stories(session, list(targets.values()), 2 * window)}
     stories.update(targets)
-    members = _members(session, stories)
-
+    links: dict[int, _StoryLinks] = {}
+    for sid, story in stories.items():
+        cached = None if sid in targets else _from_state(story)
+        if cached is not None:
+            links[sid] = cached
+    members = _members(session, [sid for sid in stories if sid not in links])
     profiles = {doc.id: article_profile(doc) for docs in members.values() for doc in docs}
-    model = TopicModel()
-    for docs in members.values():
-        for doc in docs:
-            if doc.categories:
-                model.learn(profiles[doc.id], doc.categories)
 
-    index = RelatedIndex(RelatedParams(window=window))
-    topics_of: dict[int, list[TopicScore]] = {}
-    story_profiles: dict[int, StoryProfile] = {}
+    # The topic model learns from the categorised stories of the window, cached or not.
+    model = TopicModel()
+    for cached in links.values():
+        if cached.categories:
+            model.learn(cached.profile, cached.categories)
+    fresh: dict[int, tuple[list[ArticleDoc], list[StoryProfile], list[str]]] = {}
     for sid, docs in members.items():
         if not docs:
             continue
         doc_profiles = [profiles[d.id] for d in docs]
+        categories = list(dict.fromkeys(c for d in docs for c in d.categories))
+        fresh[sid] = (docs, doc_profiles, categories)
+        if categories:
+            model.learn(story_profile(sid, docs, doc_profiles, []), categories)
+    for sid, (docs, doc_profiles, categories) in fresh.items():
         per_article = [
             article_topics(model, d, p, ARTICLE_TOPICS) for d, p in zip(docs, doc_profiles, strict=True)
         ]
-        topics_of[sid] = story_topics(per_article, ARTICLE_TOPICS)
-        story_profiles[sid] = story_profile(sid, docs, doc_profiles, topics_of[sid])
-        index.add(story_profiles[sid])
+        topics = story_topics(per_article, ARTICLE_TOPICS)
+        links[sid] = _StoryLinks(story_profile(sid, docs, doc_profiles, topics), topics, categories)
+        _to_state(stories[sid], links[sid])
 
-    to_write: dict[int, None] = dict.fromkeys(sorted(t for t in targets if t in story_profiles))
+    index = RelatedIndex(RelatedParams(window=window))
+    for sid in sorted(links):
+        index.add(links[sid].profile)
+
+    to_write: dict[int, None] = dict.fromkeys(sorted(t for t in targets if t in links))
     lists = {}
     for sid in list(to_write):
-        lists[sid] = index.related(story_profiles[sid], settings.related_count)
+        lists[sid] = index.related(links[sid].profile, settings.related_count)
         for rel in lists[sid]:
             to_write.setdefault(int(rel.key))  # their lists may now hold this story
     relations = written_topics = 0
     for sid in to_write:
-        ranked = lists.get(sid) or index.related(story_profiles[sid], settings.related_count)
+        ranked = lists.get(sid) or index.related(links[sid].profile, settings.related_count)
         session.execute(delete(StoryRelation).where(StoryRelation.story_id == sid))
         for rank, rel in enumerate(ranked, 1):
             session.add(
                 StoryRelation(story_id=sid, related_id=int(rel.key), rank=rank, score=round(rel.score, 6))
             )
             relations += 1
-        shown = topics_of[sid][: settings.topic_count]
+        shown = links[sid].topics[: settings.topic_count]
         rows = _topic_rows(session, shown)
         session.execute(delete(StoryTopic).where(StoryTopic.story_id == sid))
         for rank, topic in enumerate(shown, 1):

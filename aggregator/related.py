@@ -54,6 +54,7 @@ class RelatedParams:
     query_terms: int = 60  # the query's strongest terms that may bring in candidates
     max_df_fraction: float = 0.05  # terms in more stories than this only score candidates found otherwise
     min_df_for_cap: int = 200  # ... unless the index is small
+    max_postings: int = 2000  # ... and never more than this: the cost of a query stays flat as the index grows
     candidates: int = 1000  # best candidates by their distinctive terms that get a full score
     refine_terms: int = 200  # the query's strongest terms that make up that score
 
@@ -154,7 +155,7 @@ class RelatedIndex:
         skip = set(exclude)
         skip.add(profile.key)
         n = len(self._entries)
-        cap = max(p.min_df_for_cap, int(p.max_df_fraction * n))
+        cap = min(p.max_postings, max(p.min_df_for_cap, int(p.max_df_fraction * n)))
 
         text = self._match(self._postings, _log_tf(profile.terms), cap, skip)
         topics = self._match(

@@ -137,7 +137,7 @@ def weighted_terms(fields: Iterable[tuple[str, float]]) -> dict[str, float]:
             counts[term] = counts.get(term, 0.0) + weight
         for phrase in name_phrases(text):
             key = "@" + phrase
-            counts[key] = counts.get(key, 0.0) + weight
+            counts[key] = counts.get(key, 0.0) + weight * NAME_WEIGHT
     return counts
 
 
@@ -145,6 +145,7 @@ def weighted_terms(fields: Iterable[tuple[str, float]]) -> dict[str, float]:
 TITLE_WEIGHT = 3.0
 SUMMARY_WEIGHT = 2.0
 BODY_WEIGHT = 1.0
+NAME_WEIGHT = 1.0  # on top of the name's words: "Terry Pratchett" counts as terry, pratchett and the phrase
 BODY_CHARS = 3000  # the first paragraphs carry the topic; the rest mostly adds noise and cost
 
 

@@ -216,14 +216,21 @@ def story_topics(per_article: Sequence[Sequence[TopicScore]], count: int) -> lis
     return [TopicScore(k, labels[k], s / n) for k, s in ranked]
 
 
+STORY_TERMS = 150
+
+
 def story_profile(
     key: StoryKey, docs: Sequence[ArticleDoc], profiles: Sequence[StoryProfile], topics: Sequence[TopicScore]
 ) -> StoryProfile:
-    """A story for the related index: its articles' mean terms, its topics, first time and feeds."""
+    """A story for the related index: its articles' mean terms (the strongest ``STORY_TERMS``, so that the
+    profile stays small enough to store), its topics, first time and feeds."""
     times = [d.published for d in docs if d.published]
+    terms = merge_terms(p.terms for p in profiles)
+    if len(terms) > STORY_TERMS:
+        terms = dict(sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:STORY_TERMS])
     return StoryProfile(
         key,
-        merge_terms(p.terms for p in profiles),
+        terms,
         min(times) if times else None,
         {t.key: t.score for t in topics},
         frozenset(d.feed for d in docs if d.feed),

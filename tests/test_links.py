@@ -124,6 +124,25 @@ def test_updating_again_replaces_rows_and_merged_ids_follow_the_survivor(
             assert absorbed.id not in related_of(s, story)
 
 
+def test_profiles_are_cached_beside_other_stages_state(db: Database, config: Config) -> None:
+    with db.session() as s:
+        stories = world(s)
+        early = stories["early"]
+        early.state = {"engine": {"centroid": [1, 2]}}  # part A's own keys must survive
+        s.flush()
+        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        assert early.state is not None and early.state["engine"] == {"centroid": [1, 2]}
+        cached = early.state["links"]
+        assert cached["articles"] == early.article_count
+        assert "kessler" in cached["terms"] and cached["categories"][0] == "Kessler Dam"
+
+        # A later call reads the cached profile: a changed cache (same article count) changes the ranking.
+        early.state = {**early.state, "links": {**cached, "terms": {"orchestra": 5.0}}}
+        s.flush()
+        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        assert related_of(s, stories["inquiry"])[:1] != [early.id]
+
+
 def test_nothing_to_do(db: Database, config: Config) -> None:
     with db.session() as s:
         assert update_story_links(s, [12345], config, NOW).stories == 0
