@@ -256,12 +256,16 @@ def eval_group() -> None:
 @click.option("--use-categories", is_flag=True, help="Give the engine the gold tags as feed categories.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def eval_related(articles: Path, packages: Path, use_categories: bool, as_json: bool) -> None:
-    """"More on this story" lists against editors' lists: recall@10, nDCG@10, MRR, precision@10."""
+    """Related-story lists against editors' lists: recall@10, nDCG@10, MRR, precision@10."""
     result = evaluate_related(articles, packages, use_categories=use_categories)
     s = result.scores
     if as_json:
-        echo_json({**s, "articles": result.articles,
-                   "use_categories": use_categories, "seconds": result.seconds})
+        extra = {
+            "articles": result.articles,
+            "use_categories": use_categories,
+            "seconds": round(result.seconds, 1),
+        }
+        echo_json({**s, **extra})
         return
     mode = "with gold tags as feed categories" if use_categories else "without categories"
     click.echo(f"related ({mode}): {result.anchors} anchors of {result.articles}, {result.seconds:.0f} s")
