@@ -54,7 +54,7 @@ class RelatedParams:
     query_terms: int = 60  # the query's strongest terms that may bring in candidates
     max_df_fraction: float = 0.05  # terms in more stories than this only score candidates found otherwise
     min_df_for_cap: int = 200  # ... unless the index is small
-    max_postings: int = 2000  # ... and never more than this: the cost of a query stays flat as the index grows
+    max_postings: int = 2000  # ... and never more: the cost of a query stays flat as the index grows
     candidates: int = 1000  # best candidates by their distinctive terms that get a full score
     refine_terms: int = 200  # the query's strongest terms that make up that score
 
