@@ -133,12 +133,14 @@ def _from_state(story: Story) -> _StoryLinks | None:
         or data.get("articles") != story.article_count
     ):
         return None
-    topics = [TopicScore(str(k), str(label), float(score)) for k, label, score in data["topics"]]
+    topics = [
+        TopicScore(str(k), str(label), float(score), bool(names)) for k, label, score, names in data["topics"]
+    ]
     profile = StoryProfile(
         story.id,
         {str(t): float(w) for t, w in data["terms"].items()},
         story.first_published_at,
-        {t.key: t.score for t in topics},
+        {t.key: t.score for t in topics if not t.names_only},
         frozenset(data["feeds"]),
     )
     return _StoryLinks(profile, topics, [str(c) for c in data["categories"]])
@@ -150,7 +152,7 @@ def _to_state(story: Story, links: _StoryLinks) -> None:
         "v": STATE_VERSION,
         "articles": story.article_count,
         "terms": {t: round(w, 4) for t, w in links.profile.terms.items()},
-        "topics": [[t.key, t.label, round(t.score, 4)] for t in links.topics],
+        "topics": [[t.key, t.label, round(t.score, 4), t.names_only] for t in links.topics],
         "feeds": sorted(links.profile.feeds),
         "categories": links.categories,
     }

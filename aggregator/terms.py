@@ -85,9 +85,14 @@ def name_phrases(text: str, *, sentence_starts: bool = False) -> list[str]:
 
     A single capitalised word at the start of a sentence is ambiguous (any sentence starts that way) and is
     kept only when it is all capitals (an acronym), or with ``sentence_starts`` (for looking up known names).
-    Joining words ("of", "de", "bin") may sit inside a name;
-    punctuation, a sentence end and a possessive end one ("Zuckerberg's Facebook" gives two).
+    Joining words ("of", "de", "bin") may sit inside a name; punctuation, a sentence end and a possessive end
+    one ("Zuckerberg's Facebook" gives two).
     """
+    return [p.lower() for p in names_as_written(text, sentence_starts=sentence_starts)]
+
+
+def names_as_written(text: str, *, sentence_starts: bool = False) -> list[str]:
+    """The phrases of :func:`name_phrases` as they are written ("Bank of England"), for display."""
     phrases: list[str] = []
     for match in _NAME.finditer(text):
         before = text[: match.start()].rstrip()
@@ -113,10 +118,9 @@ def _emit(words: list[str], at_start: bool, out: list[str]) -> None:
     if not words:
         return
     phrase = " ".join(words)
-    if len(words) > 1 or not at_start or (len(phrase) > 1 and phrase.isupper()):
-        lowered = phrase.lower()
-        if lowered not in STOP_WORDS or phrase.isupper():
-            out.append(lowered)
+    acronym = len(phrase) > 1 and phrase.isupper()
+    if (len(words) > 1 or not at_start or acronym) and (acronym or phrase.lower() not in STOP_WORDS):
+        out.append(phrase)
 
 
 _JOINERS = frozenset({"of", "de", "la", "del", "von", "van", "der", "bin", "al", "le", "du", "da"})

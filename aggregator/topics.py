@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from .docs import ArticleDoc
 from .related import RelatedIndex, RelatedParams, StoryKey, StoryProfile, merge_terms
-from .terms import BODY_CHARS, article_terms, name_phrases
+from .terms import BODY_CHARS, article_terms, name_phrases, names_as_written
 
 _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _ACRONYM_DOTS = re.compile(r"\b((?:[a-z]\.){2,})")
@@ -91,6 +91,7 @@ class TopicScore:
     key: str
     label: str  # display label: the form the outlets use most
     score: float
+    names_only: bool = False  # the fallback from names in the text: shown, but no extra evidence for relating
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ class TopicModel:
         return [TopicScore(key, self.label(key), score) for key, score in ranked]
 
 
+NAME_TOPIC_SCORE = 0.3
 PROFILE_TERMS = 150  # more adds noise (measured on the Guardian set) and makes stored profiles bigger
 
 
@@ -208,21 +210,41 @@ def article_topics(model: TopicModel, doc: ArticleDoc, profile: StoryProfile, co
     # Sentence-initial words count here: they are only looked up among topics already known.
     names = name_phrases(f"{doc.title}. {doc.summary}. {doc.text[:BODY_CHARS]}", sentence_starts=True)
     predicted = model.predict(profile, count, names=names)
-    top = predicted[0].score if predicted else 1.0
+    if not predicted:
+        return names_as_topics(doc, count)
+    top = predicted[0].score
     return [TopicScore(t.key, t.label, t.score / top) for t in predicted]
+
+
+def names_as_topics(doc: ArticleDoc, count: int) -> list[TopicScore]:
+    """The fallback when nothing categorised is like this article: the names it mentions most (headline
+    first), as written, at low scores so that any learnt topic of another member outranks them."""
+    seen: dict[str, tuple[int, int, str]] = {}
+    for order, name in enumerate(names_as_written(f"{doc.title}. {doc.summary}")):
+        key = topic_key(name)
+        if key:
+            hits, first, label = seen.get(key, (0, order, name))
+            seen[key] = (hits + 1, first, label)
+    ranked = sorted(seen.items(), key=lambda kv: (-kv[1][0], kv[1][1]))[:count]
+    return [
+        TopicScore(key, label, NAME_TOPIC_SCORE / (1 + i), names_only=True)
+        for i, (key, (_, _, label)) in enumerate(ranked)
+    ]
 
 
 def story_topics(per_article: Sequence[Sequence[TopicScore]], count: int) -> list[TopicScore]:
     """A story's ranked topics: its articles' topic scores averaged (a topic most members share leads)."""
     scores: dict[str, float] = {}
     labels: dict[str, str] = {}
+    names_only: dict[str, bool] = {}
     for topics in per_article:
         for t in topics:
             scores[t.key] = scores.get(t.key, 0.0) + t.score
             labels.setdefault(t.key, t.label)
+            names_only[t.key] = names_only.get(t.key, True) and t.names_only
     n = len(per_article) or 1
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
-    return [TopicScore(k, labels[k], s / n) for k, s in ranked]
+    return [TopicScore(k, labels[k], s / n, names_only[k]) for k, s in ranked]
 
 
 def story_profile(
@@ -236,6 +258,6 @@ def story_profile(
         key,
         terms,
         min(times) if times else None,
-        {t.key: t.score for t in topics},
+        {t.key: t.score for t in topics if not t.names_only},  # names are in the terms already
         frozenset(d.feed for d in docs if d.feed),
     )

@@ -137,7 +137,7 @@ def test_profiles_are_cached_beside_other_stages_state(db: Database, config: Con
         assert "kessler" in cached["terms"] and cached["categories"][0] == "Kessler Dam"
 
         # A later call reads the cached profile: a changed cache (same article count) changes the ranking.
-        early.state = {**early.state, "links": {**cached, "terms": {"orchestra": 5.0}}}
+        early.state = {**early.state, "links": {**cached, "terms": {"orchestra": 5.0}, "topics": []}}
         s.flush()
         update_story_links(s, [stories["inquiry"].id], config, NOW)
         assert related_of(s, stories["inquiry"])[:1] != [early.id]
@@ -146,3 +146,17 @@ def test_profiles_are_cached_beside_other_stages_state(db: Database, config: Con
 def test_nothing_to_do(db: Database, config: Config) -> None:
     with db.session() as s:
         assert update_story_links(s, [12345], config, NOW).stories == 0
+
+
+def test_stories_from_untagged_feeds_get_their_names_as_topics(db: Database, config: Config) -> None:
+    with db.session() as s:
+        plain = make_feed(s, "http://127.0.0.1:9/plain.xml", title="Plain News", now=NOW)
+        a = make_article(
+            s, plain, title="Harbour Board approves Kessler Dam repairs", published=NOW - timedelta(hours=1),
+            summary="<p>The Harbour Board met on Monday.</p>",
+        )  # fmt: skip
+        story = make_story(s, [a], now=NOW)
+        update_story_links(s, [story.id], config, NOW)
+        assert topics_of(s, story)[:2] == ["harbour board", "kessler dam"]
+        labels = s.scalars(select(Topic.label).where(Topic.key == "kessler dam")).all()
+        assert labels == ["Kessler Dam"]

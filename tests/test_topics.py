@@ -8,7 +8,15 @@ import pytest
 
 from aggregator.docs import ArticleDoc
 from aggregator.terms import name_phrases
-from aggregator.topics import TopicModel, article_profile, article_topics, fold, story_topics, topic_key
+from aggregator.topics import (
+    TopicModel,
+    article_profile,
+    article_topics,
+    fold,
+    story_profile,
+    story_topics,
+    topic_key,
+)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -123,3 +131,20 @@ def test_story_topics_rank_what_most_members_share() -> None:
     ranked = story_topics([article_topics(model, d, article_profile(d), 5) for d in members], 5)
     assert ranked[0].key == "riverton rovers"
     assert [t.key for t in ranked] == ["riverton rovers", "football"]
+
+
+def test_without_any_categorised_article_the_names_become_the_topics() -> None:
+    model = TopicModel()
+    query = doc(40, "Bank of England holds rates as Andrew Bailey warns", "The Bank of England kept rates.")
+    topics = article_topics(model, query, article_profile(query), 5)
+    assert [t.label for t in topics] == ["Bank of England", "Andrew Bailey"]  # most mentioned first
+    assert all(t.score < 1.0 and t.names_only for t in topics)
+
+
+def test_names_only_topics_are_shown_but_not_used_to_relate_stories() -> None:
+    query = doc(41, "Bank of England holds rates", "The Bank of England kept rates.")
+    profile = article_profile(query)
+    topics = story_topics([article_topics(TopicModel(), query, profile, 5)], 5)
+    assert [t.key for t in topics] == ["bank of england"]
+    assert story_profile("s", [query], [profile], topics).topics == {}  # "@bank of england" is in its terms
+    assert "@bank of england" in profile.terms
