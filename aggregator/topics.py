@@ -16,7 +16,13 @@ The model (:class:`TopicModel`) has three sources of evidence, added up per topi
     :class:`aggregator.related.RelatedIndex`): each neighbour votes for its topics with its similarity;
   * known topics named in the text: a name phrase ("Terry Pratchett") whose key is a topic seen in categories.
 Learning is incremental (:meth:`TopicModel.learn` as categorised articles arrive) and a prediction costs one
-index query, not a scan of all articles.
+index query, not a scan of all articles. An article with its own categories keeps them
+(:func:`article_topics`); one the model knows nothing like shows the names it mentions
+(:func:`names_as_topics`, display only). A story ranks its members' topics by mean score
+(:func:`story_topics`).
+
+Measured on the Guardian dev set (``aggregator eval topics``, half the articles categorised): precision@5
+0.449 without section-level tags; capitalised phrases as topics reach 0.18.
 """
 
 from __future__ import annotations
