@@ -21,6 +21,8 @@ from . import __version__
 from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
+from .evaluation.related import evaluate_related
+from .evaluation.topics import evaluate_topics
 from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
 from .fulltext import run_extract
 from .locking import run_lock
@@ -485,17 +487,16 @@ def cluster_command(app: App, batch_size: int) -> None:
     with run_lock(db, app.config.data_dir), record_step(db, "cluster", app.now) as step:
         result = cluster_pending(db, app.config, app.now(), batch_size=batch_size)
         step.counts = result.counts()
-    # Part B hook ("More on this story" and topics): the lead wires its update here, e.g.
-    # update_story_links(db, app.config, result.changed_story_ids, result.merged, app.now()).
     click.echo(
         f"Clustered {result.articles} articles: {result.new_stories} new stories, {result.joined} joined a story, "
-        f"{result.duplicates} copies, {result.merges} stories merged."
+        f"{result.duplicates} copies, {result.merges} stories merged; "
+        f"{result.linked} related lists and topics updated."
     )
 
 
 @cli.group("eval")
 def eval_group() -> None:
-    """Measure the story engine on labelled evaluation sets."""
+    """Measure the story engine on labelled evaluation sets (formats: ../shared/data/README.md)."""
 
 
 @eval_group.command("stories")
@@ -517,6 +518,50 @@ def eval_stories(app: App, file: Path, as_json: bool) -> None:
         f"stories   {report.clusters} (gold {report.gold_clusters}); copies {report.duplicates}; merges {report.merges}"
     )
     click.echo(f"speed     {report.ms_per_article:.3f} ms per article (dedupe + clustering)")
+
+
+@eval_group.command("related")
+@click.argument("articles", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("packages", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--use-categories", is_flag=True, help="Give the engine the gold tags as feed categories.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def eval_related(articles: Path, packages: Path, use_categories: bool, as_json: bool) -> None:
+    """Related-story lists against editors' lists: recall@10, nDCG@10, MRR, precision@10."""
+    result = evaluate_related(articles, packages, use_categories=use_categories)
+    s = result.scores
+    if as_json:
+        extra = {
+            "articles": result.articles,
+            "use_categories": use_categories,
+            "seconds": round(result.seconds, 1),
+        }
+        echo_json({**s, **extra})
+        return
+    mode = "with gold tags as feed categories" if use_categories else "without categories"
+    click.echo(f"related ({mode}): {result.anchors} anchors of {result.articles}, {result.seconds:.0f} s")
+    click.echo(
+        f"recall@10 {s['recall_at_10']:.4f}  nDCG@10 {s['ndcg_at_10']:.4f}  MRR {s['mrr']:.4f}  "
+        f"precision@10 {s['precision_at_10']:.4f}"
+    )
+
+
+@eval_group.command("topics")
+@click.argument("articles", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (top level: without section-level tags).")
+def eval_topics(articles: Path, as_json: bool) -> None:
+    """Inferred topics against editors' tags: micro precision/recall/F1 and precision@5."""
+    result = evaluate_topics(articles)
+    if as_json:
+        extra = {"training_articles": result.training, "seconds": round(result.seconds, 1)}
+        echo_json({**result.without_sections, "with_sections": result.with_sections, **extra})
+        return
+    click.echo(f"topics: learnt from {result.training} categorised articles, {result.seconds:.1f} s")
+    rows = (("without section tags", result.without_sections), ("with section tags", result.with_sections))
+    for name, s in rows:
+        click.echo(
+            f"{name:21} micro P {s['micro_p']:.4f}  R {s['micro_r']:.4f}  F1 {s['micro_f1']:.4f}  "
+            f"precision@5 {s['precision_at_5']:.4f}  ({s['articles']} articles)"
+        )
 
 
 def main() -> None:

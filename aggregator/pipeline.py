@@ -70,7 +70,6 @@ def _cluster(db: Database, config: Config, now: datetime) -> StepResult:
     from .stories import cluster_pending
 
     s = cluster_pending(db, config, now)
-    # Part B hook ("More on this story" and topics): update the links of s.changed_story_ids here.
     return StepResult("cluster", "ok", s.line(), s.counts())
 
 

@@ -33,6 +33,7 @@ from .db import Database
 from .db.models import Article, Feed, Story, StoryArticle
 from .dedupe import fingerprint
 from .docs import ArticleDoc
+from .links import stale_story_ids, update_story_links
 from .sanitize import html_to_text
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class ClusterSummary:
     # Hook for "More on this story" and topics (part B): the stories created or changed by this run
     # (survivors only), whose related-story links and topics must be updated.
     changed_story_ids: list[int] = field(default_factory=list)
+    linked: int = 0  # stories whose related list and topics were (re)computed
     # (absorbed, survivor) pairs: links pointing at an absorbed story should move to its survivor.
     merged: list[tuple[int, int]] = field(default_factory=list)
 
@@ -59,12 +61,13 @@ class ClusterSummary:
             "joined": self.joined,
             "duplicates": self.duplicates,
             "merges": self.merges,
+            "linked": self.linked,
         }
 
     def line(self) -> str:
         return (
             f"cluster: {self.articles} articles: {self.new_stories} new stories, {self.joined} joined a story, "
-            f"{self.duplicates} copies, {self.merges} stories merged"
+            f"{self.duplicates} copies, {self.merges} stories merged; {self.linked} related lists and topics updated"
         )
 
 
@@ -159,10 +162,8 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
     changed: set[int] = set()
     with db.session() as session:
         first = session.scalar(select(func.min(Article.published_at)).where(Article.clustered_at.is_(None)))
-        if first is None:
-            return summary
-        engine = load_engine(session, settings, min(first, now))
-    while True:
+        engine = load_engine(session, settings, min(first, now)) if first is not None else None
+    while engine is not None:
         with db.session() as session:
             batch = _pending(session, batch_size)
             if not batch:
@@ -192,6 +193,11 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
             summary.batches += 1
         log.debug("clustered a batch of %d articles", len(batch))
     summary.changed_story_ids = sorted(changed)
+    # "More on this story" and topics for the changed stories, and for any left stale by an interrupted run.
+    with db.session() as session:
+        stale = set(stale_story_ids(session, config, now)) | changed
+        if stale:
+            summary.linked = update_story_links(session, sorted(stale), config, now).stories
     log.info(
         "clustered %d articles: %d new stories, %d joined, %d copies, %d merges",
         summary.articles,

@@ -1,0 +1,261 @@
+"""Database glue for "More on this story" and "Explore more on these topics".
+
+    update_story_links(session, story_ids, config, now)
+      stories in the time window around story_ids (Story.first_published_at, indexed)
+      -> their articles (StoryArticle -> Article; copies left out) as ArticleDoc
+      -> TopicModel learns from the window's categorised articles
+      -> topics per article (categories, else inferred) -> topics per story -> StoryTopic rows (+ Topic rows)
+      -> story profiles -> RelatedIndex -> StoryRelation rows for story_ids
+      -> and for the stories now related to them, whose lists the new stories may enter
+
+The work is bounded by the window (twice ``stories.related_window_days`` either side of the given stories),
+never the whole database, and a story's profile is cached in ``Story.state["links"]`` so that only stories
+whose articles changed are read again. Decisions live in the pure modules :mod:`aggregator.related` and
+:mod:`aggregator.topics`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .config import Config
+from .db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from .docs import ArticleDoc
+from .related import RelatedIndex, RelatedParams, StoryProfile
+from .sanitize import html_to_text
+from .topics import TopicModel, TopicScore, article_profile, article_topics, story_profile, story_topics
+
+log = logging.getLogger(__name__)
+
+ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
+STATE_KEY = "links"  # our part of Story.state: the story's profile, so unchanged stories are not re-read
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LinksResult:
+    stories: int  # stories whose lists were (re)written
+    relations: int  # StoryRelation rows written
+    topics: int  # StoryTopic rows written
+
+
+def article_doc(article: Article, feed_title: str) -> ArticleDoc:
+    """An Article row as the story engine sees it (plain text; the extracted text when there is one)."""
+    text = article.extracted_text or html_to_text(article.content)
+    return ArticleDoc(
+        id=str(article.id),
+        title=article.title or "",
+        summary=html_to_text(article.summary),
+        text=text or "",
+        published=article.published_at,
+        source=feed_title,
+        feed=feed_title,
+        categories=tuple(c for c in (article.categories or []) if isinstance(c, str) and c.strip()),
+        url=article.url,
+        language=article.language,
+    )
+
+
+def _survivor(session: Session, story_id: int) -> Story | None:
+    """The story a (possibly merged) id now stands for."""
+    seen: set[int] = set()
+    story = session.get(Story, story_id)
+    while story is not None and story.merged_into_id is not None and story.id not in seen:
+        seen.add(story.id)
+        story = session.get(Story, story.merged_into_id)
+    return story
+
+
+def _window_stories(session: Session, targets: Sequence[Story], window: timedelta) -> list[Story]:
+    low = min(s.first_published_at for s in targets) - window
+    high = max(s.last_published_at for s in targets) + window
+    rows = session.scalars(
+        select(Story)
+        .where(
+            Story.merged_into_id.is_(None), Story.last_published_at >= low, Story.first_published_at <= high
+        )
+        .order_by(Story.id)
+    )
+    return list(rows)
+
+
+def _members(session: Session, story_ids: Iterable[int]) -> dict[int, list[ArticleDoc]]:
+    ids = list(story_ids)
+    members: dict[int, list[ArticleDoc]] = {i: [] for i in ids}
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start : start + 500]
+        rows = session.execute(
+            select(StoryArticle.story_id, Article, Feed.title)
+            .join(Article, Article.id == StoryArticle.article_id)
+            .join(Feed, Feed.id == Article.feed_id)
+            .where(StoryArticle.story_id.in_(chunk), Article.duplicate_of_id.is_(None))
+            .order_by(StoryArticle.story_id, Article.published_at, Article.id)
+        )
+        for story_id, article, feed_title in rows:
+            members[story_id].append(article_doc(article, feed_title or ""))
+    return members
+
+
+def _topic_rows(session: Session, topics: Sequence[TopicScore]) -> dict[str, Topic]:
+    keys = [t.key[:200] for t in topics]
+    found = {t.key: t for t in session.scalars(select(Topic).where(Topic.key.in_(keys)))} if keys else {}
+    for t in topics:
+        key = t.key[:200]
+        if key not in found:
+            found[key] = Topic(key=key, label=t.label[:200], kind=None)
+            session.add(found[key])
+        elif found[key].label != t.label[:200]:
+            found[key].label = t.label[:200]  # the form the outlets use most, as learnt so far
+    session.flush()
+    return found
+
+
+@dataclass(frozen=True)
+class _StoryLinks:
+    """What the links stage keeps of a story (cached in ``Story.state["links"]``)."""
+
+    profile: StoryProfile
+    topics: list[TopicScore]
+    categories: list[str]  # its articles' feed categories, for the topic model to learn from
+
+
+def _from_state(story: Story) -> _StoryLinks | None:
+    data = (story.state or {}).get(STATE_KEY)
+    if (
+        not isinstance(data, dict)
+        or data.get("v") != STATE_VERSION
+        or data.get("articles") != story.article_count
+    ):
+        return None
+    topics = [
+        TopicScore(str(k), str(label), float(score), bool(names)) for k, label, score, names in data["topics"]
+    ]
+    profile = StoryProfile(
+        story.id,
+        {str(t): float(w) for t, w in data["terms"].items()},
+        story.first_published_at,
+        {t.key: t.score for t in topics if not t.names_only},
+        frozenset(data["feeds"]),
+    )
+    return _StoryLinks(profile, topics, [str(c) for c in data["categories"]])
+
+
+def _to_state(story: Story, links: _StoryLinks) -> None:
+    state = dict(story.state or {})  # other stages keep their own keys here
+    state[STATE_KEY] = {
+        "v": STATE_VERSION,
+        "articles": story.article_count,
+        "terms": {t: round(w, 4) for t, w in links.profile.terms.items()},
+        "topics": [[t.key, t.label, round(t.score, 4), t.names_only] for t in links.topics],
+        "feeds": sorted(links.profile.feeds),
+        "categories": links.categories,
+    }
+    story.state = state
+
+
+def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int]:
+    """Recent stories whose links were computed for another set of articles (or never): the clustering stage
+    rewrites ``Story.state`` when a story changes, which drops our cached key. This lets a run that crashed
+    between clustering and linking catch up."""
+    since = now - timedelta(days=config.stories.related_window_days)
+    rows = session.execute(
+        select(Story.id, Story.article_count, Story.state).where(
+            Story.merged_into_id.is_(None), Story.last_published_at >= since
+        )
+    )
+    stale = []
+    for story_id, count, state in rows:
+        data = (state or {}).get(STATE_KEY)
+        if not isinstance(data, dict) or data.get("v") != STATE_VERSION or data.get("articles") != count:
+            stale.append(story_id)
+    return stale
+
+
+def update_story_links(
+    session: Session, story_ids: Iterable[int], config: Config, now: datetime
+) -> LinksResult:
+    """(Re)compute "More on this story" and the topics of ``story_ids``, and refresh the lists of the stories
+    they now relate to. ``now`` is unused today (the time prior is relative to the stories' own times) and is
+    kept for the pipeline's uniform stage signature.
+
+    Stories whose cached profile is current (same article count) are not re-read; given stories always are.
+    """
+    settings = config.stories
+    window = timedelta(days=settings.related_window_days)
+    targets: dict[int, Story] = {}
+    for sid in story_ids:
+        story = _survivor(session, sid)
+        if story is not None:
+            targets[story.id] = story
+    if not targets:
+        return LinksResult(0, 0, 0)
+
+    # Twice the window: the stories related to the targets get complete lists of their own too.
+    stories = {s.id: s for s in _window_stories(session, list(targets.values()), 2 * window)}
+    stories.update(targets)
+    links: dict[int, _StoryLinks] = {}
+    for sid, story in stories.items():
+        cached = None if sid in targets else _from_state(story)
+        if cached is not None:
+            links[sid] = cached
+    members = _members(session, [sid for sid in stories if sid not in links])
+    profiles = {doc.id: article_profile(doc) for docs in members.values() for doc in docs}
+
+    # The topic model learns from the categorised stories of the window, cached or not.
+    model = TopicModel()
+    for cached in links.values():
+        if cached.categories:
+            model.learn(cached.profile, cached.categories)
+    fresh: dict[int, tuple[list[ArticleDoc], list[StoryProfile], list[str]]] = {}
+    for sid, docs in members.items():
+        if not docs:
+            continue
+        doc_profiles = [profiles[d.id] for d in docs]
+        categories = list(dict.fromkeys(c for d in docs for c in d.categories))
+        fresh[sid] = (docs, doc_profiles, categories)
+        if categories:
+            model.learn(story_profile(sid, docs, doc_profiles, []), categories)
+    for sid, (docs, doc_profiles, categories) in fresh.items():
+        per_article = [
+            article_topics(model, d, p, ARTICLE_TOPICS) for d, p in zip(docs, doc_profiles, strict=True)
+        ]
+        topics = story_topics(per_article, ARTICLE_TOPICS)
+        links[sid] = _StoryLinks(story_profile(sid, docs, doc_profiles, topics), topics, categories)
+        _to_state(stories[sid], links[sid])
+
+    index = RelatedIndex(RelatedParams(window=window))
+    for sid in sorted(links):
+        index.add(links[sid].profile)
+
+    to_write: dict[int, None] = dict.fromkeys(sorted(t for t in targets if t in links))
+    lists = {}
+    for sid in list(to_write):
+        lists[sid] = index.related(links[sid].profile, settings.related_count)
+        for rel in lists[sid]:
+            to_write.setdefault(int(rel.key))  # their lists may now hold this story
+    relations = written_topics = 0
+    for sid in to_write:
+        ranked = lists.get(sid) or index.related(links[sid].profile, settings.related_count)
+        session.execute(delete(StoryRelation).where(StoryRelation.story_id == sid))
+        for rank, rel in enumerate(ranked, 1):
+            session.add(
+                StoryRelation(story_id=sid, related_id=int(rel.key), rank=rank, score=round(rel.score, 6))
+            )
+            relations += 1
+        shown = links[sid].topics[: settings.topic_count]
+        rows = _topic_rows(session, shown)
+        session.execute(delete(StoryTopic).where(StoryTopic.story_id == sid))
+        for rank, topic in enumerate(shown, 1):
+            session.add(
+                StoryTopic(story_id=sid, topic_id=rows[topic.key[:200]].id, rank=rank, score=topic.score)
+            )
+            written_topics += 1
+    session.flush()
+    log.info("story links: %d stories, %d relations, %d topics", len(to_write), relations, written_topics)
+    return LinksResult(len(to_write), relations, written_topics)

@@ -1,0 +1,162 @@
+"""update_story_links on a real migrated SQLite database: relations, topics, refresh of older lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.config import Config
+from aggregator.db import Database
+from aggregator.db.models import Feed, Story, StoryRelation, StoryTopic, Topic
+from aggregator.links import update_story_links
+from tests.conftest import NOW
+from tests.factories import make_article, make_feed, make_story
+
+SUBJECTS = [
+    "council",
+    "school",
+    "hospital",
+    "train",
+    "museum",
+    "festival",
+    "police",
+    "court",
+    "airport",
+    "farm",
+]
+
+
+def related_of(s: Session, story: Story) -> list[int]:
+    rows = s.scalars(
+        select(StoryRelation).where(StoryRelation.story_id == story.id).order_by(StoryRelation.rank)
+    )
+    return [r.related_id for r in rows]
+
+
+def topics_of(s: Session, story: Story) -> list[str]:
+    rows = s.execute(
+        select(Topic.key, Topic.label)
+        .join(StoryTopic, StoryTopic.topic_id == Topic.id)
+        .where(StoryTopic.story_id == story.id)
+        .order_by(StoryTopic.rank)
+    )
+    return [key for key, _ in rows]
+
+
+def world(s: Session) -> dict[str, Story]:
+    """A tagging outlet and an untagged one; a dam story over five weeks; background news."""
+    tagged = make_feed(s, "http://127.0.0.1:9/tagged.xml", title="Valley Times", now=NOW)
+    plain = make_feed(s, "http://127.0.0.1:9/plain.xml", title="Plain News", now=NOW)
+    stories: dict[str, Story] = {}
+    for i, subject in enumerate(SUBJECTS):
+        a = make_article(
+            s, tagged, title=f"{subject.title()} budget approved", published=NOW - timedelta(days=i + 1),
+            summary=f"<p>The {subject} budget passed.</p>", categories=["Local news", "Budgets"],
+        )  # fmt: skip
+        stories[f"bg{i}"] = make_story(s, [a], now=NOW)
+    early = make_article(
+        s, tagged, title="Kessler Dam collapse floods valley", published=NOW - timedelta(days=30),
+        summary="<p>The <b>Kessler Dam</b> gave way after weeks of rain.</p>",
+        categories=["Kessler Dam", "Floods", "Local news"],
+    )  # fmt: skip
+    early_copy = make_article(
+        s, plain, title="Valley flooded as Kessler Dam fails", published=NOW - timedelta(days=30, hours=-2),
+        summary="Residents fled as the Kessler Dam failed.",
+    )  # fmt: skip
+    stories["early"] = make_story(s, [early, early_copy], now=NOW)
+    inquiry = make_article(
+        s, plain, title="Kessler Dam inquiry hears of cracks", published=NOW - timedelta(hours=3),
+        summary="<p>Engineers told the Kessler Dam inquiry of cracks in the wall.</p>",
+    )  # fmt: skip
+    stories["inquiry"] = make_story(s, [inquiry], now=NOW)
+    prize = make_article(s, plain, title="Orchestra wins national prize", published=NOW - timedelta(hours=2))
+    stories["prize"] = make_story(s, [prize], now=NOW)
+    return stories
+
+
+def test_related_lists_and_topics_are_written(db: Database, config: Config) -> None:
+    with db.session() as s:
+        stories = world(s)
+        result = update_story_links(s, [stories["inquiry"].id], config, NOW)
+        inquiry, early, prize = stories["inquiry"], stories["early"], stories["prize"]
+
+        ranked = related_of(s, inquiry)
+        assert ranked[0] == early.id  # a month apart, same subject, above the same-day orchestra
+        assert inquiry.id not in ranked
+        assert prize.id not in ranked[:1]
+        ranks = s.scalars(select(StoryRelation.rank).where(StoryRelation.story_id == inquiry.id)).all()
+        assert sorted(ranks) == list(range(1, len(ranks) + 1))
+        assert len(ranks) <= config.stories.related_count
+
+        # The untagged story's topics are inferred: the tagged dam report shares its names.
+        assert "kessler dam" in topics_of(s, inquiry)
+        assert len(topics_of(s, inquiry)) <= config.stories.topic_count
+        # The older story's own list was refreshed too (it now relates to the new one), with its categories.
+        assert inquiry.id in related_of(s, early)
+        assert topics_of(s, early)[:2] == ["kessler dam", "floods"]
+        assert result.stories >= 2 and result.relations >= 2 and result.topics >= 2
+
+
+def test_updating_again_replaces_rows_and_merged_ids_follow_the_survivor(
+    db: Database, config: Config
+) -> None:
+    with db.session() as s:
+        stories = world(s)
+        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        first = related_of(s, stories["inquiry"])
+        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        assert related_of(s, stories["inquiry"]) == first  # idempotent: rows replaced, not added
+
+        feed = s.scalars(select(Feed).where(Feed.title == "Plain News")).one()
+        later = make_article(
+            s, feed, title="Kessler Dam inquiry report published", published=NOW - timedelta(hours=1),
+            summary="The Kessler Dam inquiry blamed the inspectors.",
+        )  # fmt: skip
+        absorbed = make_story(s, [later], now=NOW)
+        absorbed.merged_into_id = stories["inquiry"].id
+        s.flush()
+        result = update_story_links(s, [absorbed.id], config, NOW)
+        assert result.stories >= 1
+        assert related_of(s, absorbed) == []  # the absorbed id is never listed or given a list
+        for story in stories.values():
+            assert absorbed.id not in related_of(s, story)
+
+
+def test_profiles_are_cached_beside_other_stages_state(db: Database, config: Config) -> None:
+    with db.session() as s:
+        stories = world(s)
+        early = stories["early"]
+        early.state = {"engine": {"centroid": [1, 2]}}  # part A's own keys must survive
+        s.flush()
+        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        assert early.state is not None and early.state["engine"] == {"centroid": [1, 2]}
+        cached = early.state["links"]
+        assert cached["articles"] == early.article_count
+        assert "kessler" in cached["terms"] and cached["categories"][0] == "Kessler Dam"
+
+        # A later call reads the cached profile: a changed cache (same article count) changes the ranking.
+        early.state = {**early.state, "links": {**cached, "terms": {"orchestra": 5.0}, "topics": []}}
+        s.flush()
+        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        assert related_of(s, stories["inquiry"])[:1] != [early.id]
+
+
+def test_nothing_to_do(db: Database, config: Config) -> None:
+    with db.session() as s:
+        assert update_story_links(s, [12345], config, NOW).stories == 0
+
+
+def test_stories_from_untagged_feeds_get_their_names_as_topics(db: Database, config: Config) -> None:
+    with db.session() as s:
+        plain = make_feed(s, "http://127.0.0.1:9/plain.xml", title="Plain News", now=NOW)
+        a = make_article(
+            s, plain, title="Harbour Board approves Kessler Dam repairs", published=NOW - timedelta(hours=1),
+            summary="<p>The Harbour Board met on Monday.</p>",
+        )  # fmt: skip
+        story = make_story(s, [a], now=NOW)
+        update_story_links(s, [story.id], config, NOW)
+        assert topics_of(s, story)[:2] == ["harbour board", "kessler dam"]
+        labels = s.scalars(select(Topic.label).where(Topic.key == "kessler dam")).all()
+        assert labels == ["Kessler Dam"]
