@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from .cluster import Assignment, StoryEngine, StoryState
@@ -195,6 +195,11 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
     summary.changed_story_ids = sorted(changed)
     # "More on this story" and topics for the changed stories, and for any left stale by an interrupted run.
     with db.session() as session:
+        if changed and session.get_bind().dialect.name == "postgresql":
+            # Story ids come from the engine (stable, set explicitly): keep the serial sequence past them.
+            session.execute(
+                text("SELECT setval(pg_get_serial_sequence('stories', 'id'), (SELECT max(id) FROM stories))")
+            )
         stale = set(stale_story_ids(session, config, now)) | changed
         if stale:
             summary.linked = update_story_links(session, sorted(stale), config, now).stories
