@@ -209,10 +209,17 @@ class StoryEngine:
         scored = self._score(query, doc.published)
         needed = self._threshold(counts)
         best: tuple[float, int] | None = None
+        s = self.settings
         for story_id, sim, gap in scored:
-            young = self.settings.young_story_penalty / max(1, self.stories[story_id].size)
-            margin = sim - needed - self._time_penalty(gap) - young
-            if margin >= 0 and (best is None or sim > best[0]):
+            story = self.stories[story_id]
+            young = s.young_story_penalty / max(1, story.size)
+            margin = sim - needed - self._time_penalty(gap, story) - young
+            if margin < 0:
+                continue
+            full = cosine(vector, story.centroid) / story.norm if story.norm else 0.0
+            if full < s.min_full_similarity:
+                continue
+            if best is None or sim > best[0]:
                 best = (sim, story_id)
         if best is None:
             story = StoryState(id=self._next_id)
@@ -244,18 +251,39 @@ class StoryEngine:
         share = max(0.0, math.log(max(words, 1) / HEADLINE_TERMS) / span)
         return s.headline_threshold + (s.join_threshold - s.headline_threshold) * share
 
-    def _time_penalty(self, gap: timedelta | None) -> float:
-        """Within the window nothing; beyond it the bar rises with the square of the gap's doublings: gentle
-        for a follow-up weeks later (+0.04 at two weeks), steep for a similar event a year later (+0.38).
+    def _time_penalty(self, gap: timedelta | None, story: StoryState | None = None) -> float:
+        """Extra similarity a time gap asks for.
+
+        - A *silence* after a burst of coverage: a story covered for ``span`` and then silent for ``gap``
+          asks for up to ``late_penalty`` more once the gap exceeds ``max(span, fresh_hours)`` (fully at
+          twice that). An event's reports come in a burst; a report two days after a one-day burst is
+          usually a follow-up (an inquiry after a collapse, a resignation after a breach), a different
+          event on the same subject, while a running story covered for weeks takes a gap of days in its
+          stride.
+        - Beyond the window the bar rises with the square of the gap's doublings: gentle for a follow-up
+          weeks later (+0.04 at two weeks), steep for a similar event a year later (+0.38).
 
         Without a date on either side there is no evidence from time that two reports belong together, so
         text alone must carry more (``undated_penalty``).
         """
+        s = self.settings
         if gap is None:
-            return self.settings.undated_penalty
-        if gap <= self.window:
-            return 0.0
-        return self.settings.gap_penalty * math.log2(gap / self.window) ** 2
+            return s.undated_penalty
+        penalty = 0.0
+        if story is not None and story.first is not None and story.last is not None:
+            usual = max(story.last - story.first, timedelta(hours=s.fresh_hours), timedelta(minutes=1))
+            penalty = s.late_penalty * min(1.0, max(0.0, gap / usual - 1.0))
+        if gap > self.window:
+            penalty += s.gap_penalty * math.log2(gap / self.window) ** 2
+        return penalty
+
+    @staticmethod
+    def _between(a: StoryState, b: StoryState) -> tuple[timedelta | None, StoryState | None]:
+        """The silence between two stories' coverage (zero when it overlaps), and the earlier story."""
+        if a.first is None or a.last is None or b.first is None or b.last is None:
+            return None, None
+        earlier, later = (a, b) if a.first <= b.first else (b, a)
+        return max(timedelta(0), later.first - earlier.last), earlier
 
     @staticmethod
     def _gap(story: StoryState, when: datetime | None) -> timedelta | None:
@@ -348,7 +376,7 @@ class StoryEngine:
             if gap is not None and gap > self.window:
                 continue
             sim = cosine(story.centroid, other.centroid) / (story.norm * other.norm)
-            if sim < threshold + self._time_penalty(gap):
+            if sim < threshold + self._time_penalty(*self._between(story, other)):
                 continue
             survivor, absorbed = (story, other) if story.id < other.id else (other, story)
             for term, weight in absorbed.centroid.items():
