@@ -58,6 +58,7 @@ QUERY_TERMS = 20
 MAX_CANDIDATES = 40
 MAX_POSTINGS = 150
 HEADLINE_TERMS = 10  # distinct content words of a long headline: the bar is lowest up to here
+BURST = 3  # articles from which a story counts as a burst of coverage (its silence fully counts)
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,8 @@ class StoryEngine:
           twice that). An event's reports come in a burst; a report two days after a one-day burst is
           usually a follow-up (an inquiry after a collapse, a resignation after a breach), a different
           event on the same subject, while a running story covered for weeks takes a gap of days in its
-          stride.
+          stride. A story of fewer than ``BURST`` articles has shown no burst yet: its silence counts in
+          proportion to its size.
         - Beyond the window the bar rises with the square of the gap's doublings: gentle for a follow-up
           weeks later (+0.04 at two weeks), steep for a similar event a year later (+0.38).
 
@@ -272,7 +274,7 @@ class StoryEngine:
         penalty = 0.0
         if story is not None and story.first is not None and story.last is not None:
             usual = max(story.last - story.first, timedelta(hours=s.fresh_hours), timedelta(minutes=1))
-            penalty = s.late_penalty * min(1.0, max(0.0, gap / usual - 1.0))
+            penalty = s.late_penalty * min(1.0, max(0.0, gap / usual - 1.0)) * min(1.0, story.size / BURST)
         if gap > self.window:
             penalty += s.gap_penalty * math.log2(gap / self.window) ** 2
         return penalty
@@ -282,8 +284,9 @@ class StoryEngine:
         """The silence between two stories' coverage (zero when it overlaps), and the earlier story."""
         if a.first is None or a.last is None or b.first is None or b.last is None:
             return None, None
-        earlier, later = (a, b) if a.first <= b.first else (b, a)
-        return max(timedelta(0), later.first - earlier.last), earlier
+        if a.first <= b.first:
+            return max(timedelta(0), b.first - a.last), a
+        return max(timedelta(0), a.first - b.last), b
 
     @staticmethod
     def _gap(story: StoryState, when: datetime | None) -> timedelta | None:
