@@ -51,6 +51,7 @@ SUMMARY_WEIGHT = 2.0
 PHRASE_WEIGHT = 1.0
 TEXT_WEIGHT = 1.0
 CATEGORY_WEIGHT = 0.5
+OUTLET_NAME_WEIGHT = 0.25
 TEXT_WORDS = 400  # the lead carries the event; long tails add background that blurs it
 CENTROID_TERMS = 200
 INDEX_TERMS = 40
@@ -128,6 +129,12 @@ def features(doc: ArticleDoc) -> dict[str, float]:
     phrases = [p for p in key_phrases("\n".join((doc.title, doc.summary, lead))) if " " in p or p.isdigit()]
     _field_counts(("=" + p for p in phrases), PHRASE_WEIGHT, counts)
     _field_counts((t for c in doc.categories for t in tokenize(c)), CATEGORY_WEIGHT, counts)
+    # The outlet's own name ("Northgate" of the Northgate Post) is in every story of a local outlet: its
+    # home town, not evidence of an event. Down-weighted, not dropped (the outlet's town can be the news).
+    for term in set(tokenize(doc.feed)) & counts.keys():
+        counts[term] *= OUTLET_NAME_WEIGHT
+    for phrase in [t for t in counts if t.startswith("=") and set(t[1:].split()) & set(tokenize(doc.feed))]:
+        counts[phrase] *= OUTLET_NAME_WEIGHT
     return counts
 
 
