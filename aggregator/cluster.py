@@ -9,16 +9,23 @@ Data flow of :meth:`StoryEngine.add` for one article (no database, no clock: tim
         -> candidate stories from an inverted index over the top terms of open story centroids
         -> score = cosine(doc, story centroid)
            bar   = join bar (headline_threshold .. join_threshold, rising with the amount of text)
-                   + time penalty (none within the window, growing with the square of the gap's doublings;
-                     undated_penalty when either side has no date)
+                   + silence penalty (none while the story's silence is shorter than its own span of
+                     coverage or fresh_hours; up to late_penalty at twice that: a report days after a
+                     one-day burst is a follow-up, a different event on the same subject)
+                   + drift penalty beyond the window, growing with the square of the gap's doublings;
+                     undated_penalty when either side has no date
                    + young_story_penalty / story size (a one-article story is a noisy target)
+           second signal: the cosine over *all* the doc's words (unseen ones included) must reach
+                   min_full_similarity, so a teaser sharing a place name and one common word stays out
         -> join the best story above its bar, else start a new story
         -> add the doc to the centroid, re-index its top terms, merge stories whose centroids converged
 
 Why these choices (measured with `aggregator eval stories` on the development sets): centroids beat
 single links (a story's vocabulary grows with its coverage); a headline needs a far lower bar than a full
 text; time separates similar events; the young-story bar lets two incidents of one kind each found a
-story before they can mix; merging repairs fragments of headline stories.
+story before they can mix; merging repairs fragments of headline stories. The silence penalty and the
+second signal come from the demo corpus's false merges (a false merge is worse than a miss): they cost
+giveme5w1h recall, whose gold events include follow-ups days later.
 
 Cost per article is bounded, never a scan of the store: the article's top ``QUERY_TERMS`` terms select
 candidates from posting lists capped at ``MAX_POSTINGS`` (least recently updated stories drop out), only the
