@@ -214,6 +214,27 @@ class StoriesConfig:
         "earthquakes a year apart stay two stories).",
         _non_negative,
     )
+    fresh_hours: float = setting(
+        24.0,
+        "A silence after a story's coverage shorter than this (or than the story's own span of coverage) "
+        "asks for no extra similarity; a longer one asks for up to `late_penalty` more (a follow-up days "
+        "later, such as an inquiry into a collapse, is a different event on the same subject).",
+        _non_negative,
+    )
+    late_penalty: float = setting(
+        0.3,
+        "Extra similarity needed after a silence: once a story has had no coverage for longer than its "
+        "own span of coverage (at least `fresh_hours`) the bar rises, fully by this much at twice that. "
+        "Reports of one event come in a burst; a report days after a one-day burst is usually a follow-up.",
+        _non_negative,
+    )
+    min_full_similarity: float = setting(
+        0.12,
+        "Cosine to the story's centroid over all the article's words (including words no earlier article "
+        "used) below which it never joins: a second signal, so that a teaser sharing only a place name and "
+        "a common word with a story stays out of it.",
+        _fraction,
+    )
     young_story_penalty: float = setting(
         0.1,
         "Extra similarity needed to join a story of n articles: this / n. A story of one article is a noisy "

@@ -164,3 +164,114 @@ def test_beyond_the_cap_the_least_recently_updated_story_leaves_the_index() -> N
     engine.add(doc("x", "Orchestra wins a national prize for its new recording", hours=3))  # story 3
     assert set(engine.stories) == {1, 3}  # the budget story was updated least recently
     assert all(2 not in ids for ids in engine._postings.values())
+
+
+# -- the demo's false merges, in small (texts written for these tests) --------------------------------
+
+COLLAPSE = [
+    (
+        "c1",
+        0.0,
+        "Bridge span collapses into the river in Port Almsey, three dead",
+        "The central span of the Tollgate bridge fell into the Amsel during the evening rush hour; three "
+        "drivers died and fourteen people were injured, the fire service said.",
+    ),
+    (
+        "c2",
+        1.0,
+        "Three killed as Port Almsey bridge span falls during rush hour",
+        "Cars plunged into the river Amsel when the Tollgate bridge's central span gave way; divers "
+        "recovered three bodies and fourteen people are in hospital.",
+    ),
+    (
+        "c3",
+        3.0,
+        "Rescuers search river after Port Almsey bridge collapse kills three",
+        "Divers and lifeboat crews searched the Amsel through the night after the Tollgate bridge span "
+        "collapsed under evening traffic, killing three drivers.",
+    ),
+    (
+        "c4",
+        8.0,
+        "Port Almsey bridge collapse: drivers describe the moment the span fell",
+        "Survivors of the Tollgate bridge collapse told of cars sliding into the river as the central span "
+        "dropped; three died and fourteen were hurt.",
+    ),
+]
+
+
+# Earlier, unrelated news: as in a real store, the engine has seen everyday words before the collapse.
+BACKGROUND = [
+    "Health board votes to publish hospital waiting lists",
+    "Retired teacher chairs the village fete committee for a tenth year",
+    "Public library extends its opening hours",
+    "Judge jails fraudster who ran a fake charity",
+    "Councillors approve new cycle lanes",
+    "Inquiry hears evidence on school funding",
+]
+
+
+def _collapse_docs() -> list[ArticleDoc]:
+    sources = ["w.example", "h.example", "n.example", "m.example"]
+    earlier = [doc(f"bg{n}", title, hours=-300 + n) for n, title in enumerate(BACKGROUND)]
+    return earlier + [
+        doc(i, title, summary=summary, hours=h, source=src)
+        for (i, h, title, summary), src in zip(COLLAPSE, sources, strict=True)
+    ]
+
+
+def test_a_follow_up_days_after_a_burst_starts_its_own_story() -> None:
+    follow_up = doc(
+        "f1",
+        "Councillors vote for public inquiry over Tollgate bridge",
+        summary="Port Almsey councillors voted 31-4 for an inquiry into the bridge disaster, chaired by "
+        "retired judge Helen Marchetti.",
+        hours=60,
+        source="w.example",
+    )
+    same_day = doc(
+        "s1",
+        "Tollgate bridge collapse: three dead, fourteen hurt",
+        summary="Three drivers died when the central span of the Tollgate bridge fell into the Amsel.",
+        hours=12,
+    )
+    stories = run([*_collapse_docs(), same_day, follow_up])
+    assert stories["s1"] == stories["c1"]
+    assert stories["f1"] != stories["c1"]
+    # Without the silence penalty the follow-up would have joined: the penalty is what decides.
+    lenient = run([*_collapse_docs(), same_day, follow_up], StoriesConfig(late_penalty=0.0))
+    assert lenient["f1"] == lenient["c1"]
+
+
+def test_the_silence_penalty_grows_after_a_burst_but_not_in_a_running_story() -> None:
+    engine = StoryEngine()
+    placed = {d.id: engine.add(d).story_id for d in _collapse_docs()}
+    assert len({placed[f"c{n}"] for n in range(1, 5)}) == 1
+    story = engine.stories[engine.resolve(placed["c1"])]
+    assert story.size == 4
+    day = timedelta(hours=24)
+    assert engine._time_penalty(day / 2, story) == 0
+    assert engine._time_penalty(2 * day, story) == StoriesConfig().late_penalty
+    running = StoryState(id=99, size=10, first=T0, last=T0 + timedelta(days=14))
+    assert engine._time_penalty(3 * day, running) == 0  # a gap of days in a story covered for weeks
+
+
+def test_a_teaser_sharing_only_a_place_name_stays_out() -> None:
+    teaser = doc(
+        "t1",
+        "City library reopens its map room",
+        summary="The map room of Port Almsey central library reopens after a roof leak; 340 charts repaired.",
+        hours=5,
+        source="h.example",
+    )
+    stories = run([*_collapse_docs(), teaser])
+    assert stories["t1"] != stories["c1"]
+
+
+def test_the_outlets_own_name_weighs_less_in_its_articles() -> None:
+    from aggregator.cluster import OUTLET_NAME_WEIGHT, features
+
+    plain = doc("p", "Northgate pupils win national robotics contest")
+    local = dataclasses.replace(plain, feed="Northgate Post")
+    assert features(local)["northgate"] == OUTLET_NAME_WEIGHT * features(plain)["northgate"]
+    assert features(local)["robotic"] == features(plain)["robotic"]
