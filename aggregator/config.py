@@ -222,7 +222,7 @@ class StoriesConfig:
         _non_negative,
     )
     late_penalty: float = setting(
-        0.3,
+        0.2,
         "Extra similarity needed after a silence: once a story has had no coverage for longer than its "
         "own span of coverage (at least `fresh_hours`) the bar rises, fully by this much at twice that. "
         "Reports of one event come in a burst; a report days after a one-day burst is usually a follow-up.",

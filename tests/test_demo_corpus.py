@@ -36,7 +36,7 @@ MANIFEST = load_manifest()
 GOOD_FEEDS = [f for f in MANIFEST.feeds if not f.broken]
 XML_FEEDS = [f for f in GOOD_FEEDS if not f.file.endswith(".json")]
 JSON_FEEDS = [f for f in GOOD_FEEDS if f.file.endswith(".json")]
-CORPUS_DAYS = timedelta(days=4)
+CORPUS_DAYS = timedelta(days=11)  # the first reports of the two followed-up events came a week earlier
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def test_follow_ups_are_later_events_on_the_same_subject() -> None:
         first = [BY_GUID[g] for g in MANIFEST.story(follow.story).guids]
         later = [BY_GUID[g] for g in MANIFEST.story(follow.follow_up).guids]
         gap = min(i.published for i in later) - min(i.published for i in first)
-        assert timedelta(days=2) <= gap <= timedelta(days=3), (follow, gap)
+        assert timedelta(days=9) <= gap <= timedelta(days=10), (follow, gap)
         assert max(i.published for i in first) < min(i.published for i in later)
         assert len({i.feed for i in later}) >= 3
 
@@ -242,10 +242,12 @@ def test_prose_names_no_weekday() -> None:
         assert not re.search(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b", text), (item.guid, text)
 
 
-def test_all_dates_lie_in_the_four_days_before_base_date() -> None:
+def test_all_dates_lie_in_the_days_before_base_date() -> None:
     start = MANIFEST.base_date - CORPUS_DAYS
     assert all(start <= i.published < MANIFEST.base_date for i in ITEMS)
-    assert {i.published.date() for i in ITEMS} == {(start + timedelta(days=d)).date() for d in range(4)}
+    days = {i.published.date() for i in ITEMS}
+    last_four = {(MANIFEST.base_date - timedelta(days=d)).date() for d in range(1, 5)}
+    assert last_four <= days  # most of the news is in the last four days
     for feed in XML_FEEDS:
         parsed = parse_xml(feed.path.read_bytes(), feed)
         # published first: feedparser warns when updated_parsed is read on a feed that has none.

@@ -74,13 +74,13 @@ def demo_config(out_dir: Path, base_url: str, manifest: Manifest) -> Config:
         # The demo server is on loopback, which the address guard refuses unless allowed.
         "fetch": {"allow_private_networks": True, "jitter_seconds": 0},
         "fulltext": {"default": False},
-        "site": {"output_dir": str(out_dir / "site"), "title": "Aggregator demo", "top_hours": 120},
+        "site": {"output_dir": str(out_dir / "site"), "title": "Aggregator demo", "top_hours": 14 * 24},
         "newsletter": {
             "enabled": True,
             "delivery": "dir",
             "out_dir": str(out_dir / "newsletter"),
             "recipients": ["reader@example.org"],
-            "lookback_hours": 120,
+            "lookback_hours": 14 * 24,
             "list_unsubscribe": "mailto:unsubscribe@example.org",
         },
         "feeds": [{"url": f"{base_url}/feeds/{f.file}", "title": f.title} for f in manifest.feeds],
