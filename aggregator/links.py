@@ -34,6 +34,8 @@ from .topics import TopicModel, TopicScore, article_profile, article_topics, sto
 log = logging.getLogger(__name__)
 
 ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
+# An inferred topic is shown only with this much confidence (own categories score far above it).
+MIN_TOPIC_SCORE = 0.15
 STATE_KEY = "links"  # our part of Story.state: the story's profile, so unchanged stories are not re-read
 STATE_VERSION = 1
 
@@ -248,7 +250,7 @@ def update_story_links(
                 StoryRelation(story_id=sid, related_id=int(rel.key), rank=rank, score=round(rel.score, 6))
             )
             relations += 1
-        shown = links[sid].topics[: settings.topic_count]
+        shown = [t for t in links[sid].topics if t.score >= MIN_TOPIC_SCORE][: settings.topic_count]
         rows = _topic_rows(session, shown)
         session.execute(delete(StoryTopic).where(StoryTopic.story_id == sid))
         for rank, topic in enumerate(shown, 1):

@@ -108,6 +108,9 @@ class TopicParams:
     own_weight: float = 10.0  # the article's own categories
     min_label_count: int = 2  # a name in text counts only for topics seen at least this often
     feed_boost: float = 0.5  # neighbours from the same feed are more alike in their tagging
+    # Votes are shares of the neighbours' weight, scaled by how similar the best neighbour is: one distant
+    # neighbour sharing a single word must not lend its topics with full confidence.
+    confident_similarity: float = 0.3
 
 
 class TopicModel:
@@ -123,6 +126,7 @@ class TopicModel:
                 far_boost=0.0,
                 topic_weight=0.0,
                 feed_boost=self.params.feed_boost,
+                min_content=0.0,  # votes are weighted by similarity already
                 query_terms=30,
                 max_df_fraction=0.02,
                 min_df_for_cap=50,
@@ -179,8 +183,9 @@ class TopicModel:
             StoryProfile(profile.key, profile.terms, None, {}, profile.feeds), p.neighbours
         )
         total = sum(n.score**p.neighbour_power for n in neighbours) or 1.0
+        confidence = min(1.0, max((n.score for n in neighbours), default=0.0) / p.confident_similarity)
         for n in neighbours:
-            vote = n.score**p.neighbour_power / total
+            vote = confidence * n.score**p.neighbour_power / total
             for key in self._topics.get(n.key, ()):
                 scores[key] = scores.get(key, 0.0) + vote
         for name in set(names):
