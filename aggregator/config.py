@@ -247,6 +247,20 @@ class StoriesConfig:
         "text alone must carry the decision.",
         _non_negative,
     )
+    undated_name_weight: float = setting(
+        0.7,
+        "When the article or the story has no date, the bar moves by this times (name disagreement - "
+        "`undated_name_neutral`): names and numbers the story uses that the article lacks, and the article's "
+        "own that the story never used, tell apart two incidents of one kind (two trials, two earthquakes) "
+        "that time cannot. 0 disables it.",
+        _non_negative,
+    )
+    undated_name_neutral: float = setting(
+        0.7,
+        "Name disagreement (0 = all names shared, 1 = none) at which names neither raise nor lower the bar "
+        "for an undated article; below it shared names lower the bar.",
+        _fraction,
+    )
     max_gap_days: float = setting(
         400.0,
         "Stories without coverage for this many days leave the candidate index and are never joined.",

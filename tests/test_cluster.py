@@ -4,7 +4,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregator.cluster import StoryEngine, StoryState
+from aggregator.cluster import NAME_IDF, StoryEngine, StoryState, features, lead_names
 from aggregator.config import StoriesConfig
 from aggregator.docs import ArticleDoc
 
@@ -275,3 +275,63 @@ def test_the_outlets_own_name_weighs_less_in_its_articles() -> None:
     local = dataclasses.replace(plain, feed="Northgate Post")
     assert features(local)["northgate"] == OUTLET_NAME_WEIGHT * features(plain)["northgate"]
     assert features(local)["robotic"] == features(plain)["robotic"]
+
+
+# Two title fights of one (invented) boxer, undated: the topical words are the same, the names are not.
+FIGHT_A = (
+    "Marek Halvorsen defended his heavyweight title by stopping Diego Pereira in the seventh round at the "
+    "Hansa Arena in Hamburg. Pereira, 34, was down twice before referee Lars Ekdahl waved it off. "
+    "Halvorsen improved to 41-2 with 35 knockouts."
+)
+FIGHT_B = (
+    "Kwame Asante lasted five rounds against Marek Halvorsen in Cardiff before Tom Bradley ended a "
+    "one-sided heavyweight bout at the Millennium Stadium. The Ghanaian challenger, 38, took a heavy right "
+    "hand late in the fourth. Halvorsen, now 44-2, has won 38 fights inside the distance."
+)
+
+
+def fight_reports() -> list[ArticleDoc]:
+    a_titles = (
+        "Halvorsen stops Pereira in Hamburg to keep heavyweight title",
+        "Halvorsen beats Pereira in seven rounds",
+        "Pereira no match for Halvorsen at the Hansa Arena",
+    )
+    b_titles = (
+        "Halvorsen stops Asante in Cardiff to keep heavyweight title",
+        "Halvorsen beats Asante in five rounds",
+        "Asante no match for Halvorsen at the Millennium Stadium",
+    )
+    docs = []
+    for i, (ta, tb) in enumerate(zip(a_titles, b_titles, strict=True)):
+        docs.append(ArticleDoc(id=f"a{i}", title=ta, text=FIGHT_A, source=f"Outlet {i}"))
+        docs.append(ArticleDoc(id=f"b{i}", title=tb, text=FIGHT_B, source=f"Outlet {i + 3}"))
+    return docs
+
+
+def test_names_move_the_bar_for_undated_reports_of_one_kind_of_incident() -> None:
+    background = [dataclasses.replace(d, id=f"bg-{d.id}", published=None) for d in event_stream()]
+    fights = {d.id: d for d in fight_reports()}
+    engine = StoryEngine()
+    for d in [*background, fights["a0"], fights["a1"]]:
+        engine.add(d)
+    story = engine.stories[engine.resolve(engine.article_story["a1"])]
+    assert {"pereira", "hamburg"} <= story.names.keys()
+
+    def penalty(d: ArticleDoc) -> float:
+        names = {t for t in lead_names(d) if engine.df.idf(t) >= NAME_IDF}
+        return engine._name_penalty(names, features(d), story)
+
+    # A third report of the Hamburg fight is welcomed, a report of the Cardiff fight asked for more.
+    assert penalty(fights["a2"]) < 0 < penalty(fights["b0"])
+
+
+def test_story_names_survive_the_json_state_and_an_older_state_still_loads() -> None:
+    engine = StoryEngine()
+    for d in fight_reports():
+        engine.add(d)
+    story = next(iter(engine.stories.values()))
+    assert story.names
+    again = StoryState.from_json(story.id, story.to_json(), None, None)
+    assert again is not None and again.names == story.names
+    old = StoryState.from_json(story.id, {"v": 1, "centroid": {"title": 1.0}, "size": 2}, None, None)
+    assert old is not None and old.names == {} and old.size == 2
