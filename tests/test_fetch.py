@@ -165,11 +165,11 @@ def test_allow_private_switch_admits_loopback(feed_server: FeedServer) -> None:
 @pytest.mark.parametrize(
     ("address", "reason"),
     [
-        ("10.1.2.3", "private"),
+        ("10.1.2.3", "private"),  # classified only, never contacted
         ("172.16.0.1", "private"),
-        ("192.168.1.1", "private"),
+        ("192.168.1.1", "private"),  # classified only, never contacted
         ("127.0.0.1", "loopback"),
-        ("169.254.169.254", "link-local"),
+        ("169.254.169.254", "link-local"),  # classified only, never contacted
         ("100.64.0.1", "CGNAT"),
         ("224.0.0.1", "multicast"),
         ("0.0.0.0", "unspecified"),
@@ -178,8 +178,8 @@ def test_allow_private_switch_admits_loopback(feed_server: FeedServer) -> None:
         ("fe80::1", "link-local"),
         ("fc00::1", "private"),
         ("ff02::1", "multicast"),
-        ("::ffff:10.0.0.1", "private"),
-        ("::ffff:169.254.169.254", "link-local"),
+        ("::ffff:10.0.0.1", "private"),  # classified only, never contacted
+        ("::ffff:169.254.169.254", "link-local"),  # classified only, never contacted
     ],
 )
 def test_policy_refuses_non_global_ranges(address: str, reason: str) -> None:
@@ -191,7 +191,7 @@ def test_policy_refuses_non_global_ranges(address: str, reason: str) -> None:
 def test_policy_allows_global_addresses_and_listed_networks() -> None:
     assert AddressPolicy().refusal("93.184.215.14") is None
     assert AddressPolicy().refusal("2606:4700::1111") is None
-    assert AddressPolicy(allow_private=True).refusal("10.1.2.3") is None
+    assert AddressPolicy(allow_private=True).refusal("10.1.2.3") is None  # classified only, never contacted
     assert AddressPolicy(allow_private=True).refusal("224.0.0.1") is not None
     listed = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
     assert listed.refusal("127.0.0.1") is None and listed.refusal("127.0.0.2") is not None
