@@ -468,7 +468,7 @@ def demo(out_dir: Path | None) -> None:
     click.echo(f"              python3 -m http.server -d {result.site_index.parent} 8000)")
     for email in result.emails:
         click.echo(f"  newsletter: {email}")
-    click.echo(f"  config:     aggregator --config <a copy> ... (database {result.config.database_url})")
+    click.echo(f"  look:       aggregator --config {result.out_dir / 'config.toml'} status")
     if result.cycle.failed:
         raise click.ClickException(f"demo cycle had failures: {result.cycle.line()}")
 

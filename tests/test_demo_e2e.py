@@ -82,6 +82,10 @@ def test_the_cycle_ran_and_named_the_broken_feed(demo: DemoResult, manifest: Man
     assert broken in outcomes["fetch"].line
     assert all(outcomes[s].outcome == "ok" for s in ("cluster", "render", "newsletter"))
     assert demo.site_index.is_file()
+    from aggregator.config import load_config
+
+    written = load_config(demo.out_dir / "config.toml", environ={})  # so `aggregator --config … status` works
+    assert written.database_url == demo.config.database_url and written.feeds == demo.config.feeds
 
 
 def test_same_event_reports_are_one_story_page_listing_every_outlet(

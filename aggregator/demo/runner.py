@@ -8,6 +8,7 @@ never-resolving .example domain) and only the loopback server is contacted.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -68,8 +69,8 @@ def serve_corpus(manifest: Manifest, now: datetime) -> Iterator[str]:
         server.server_close()
 
 
-def demo_config(out_dir: Path, base_url: str, manifest: Manifest) -> Config:
-    raw = {
+def demo_settings(out_dir: Path, base_url: str, manifest: Manifest) -> dict[str, Any]:
+    return {
         "storage": {"data_dir": str(out_dir / "data")},
         # The demo server is on loopback, which the address guard refuses unless allowed.
         "fetch": {"allow_private_networks": True, "jitter_seconds": 0},
@@ -85,7 +86,36 @@ def demo_config(out_dir: Path, base_url: str, manifest: Manifest) -> Config:
         },
         "feeds": [{"url": f"{base_url}/feeds/{f.file}", "title": f.title} for f in manifest.feeds],
     }
-    return config_from_dict(raw, "(demo configuration)", out_dir, environ={})
+
+
+def demo_config(out_dir: Path, base_url: str, manifest: Manifest) -> Config:
+    return config_from_dict(
+        demo_settings(out_dir, base_url, manifest), "(demo configuration)", out_dir, environ={}
+    )
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def write_config(path: Path, settings: dict[str, Any]) -> None:
+    """The demo's configuration as TOML, so `aggregator --config PATH status` (or `render`) works afterwards."""
+    lines = [
+        "# Written by `aggregator demo`; the feed server it points at is gone once the demo has finished."
+    ]
+    for section, values in settings.items():
+        if section == "feeds":
+            for feed in values:
+                lines += ["", "[[feeds]]", *(f"{k} = {_toml_value(v)}" for k, v in feed.items())]
+        else:
+            lines += ["", f"[{section}]", *(f"{k} = {_toml_value(v)}" for k, v in values.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def run_demo(out_dir: Path, clock: Callable[[], datetime]) -> DemoResult:
@@ -94,7 +124,9 @@ def run_demo(out_dir: Path, clock: Callable[[], datetime]) -> DemoResult:
     manifest = load_manifest()
     now = clock()
     with serve_corpus(manifest, now) as base_url:
-        config = demo_config(out_dir, base_url, manifest)
+        settings = demo_settings(out_dir, base_url, manifest)
+        config = config_from_dict(settings, "(demo configuration)", out_dir, environ={})
+        write_config(out_dir / "config.toml", settings)
         db = Database(config.database_url)
         try:
             upgrade(db)
