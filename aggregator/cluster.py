@@ -5,7 +5,8 @@ Data flow of :meth:`StoryEngine.add` for one article (no database, no clock: tim
     doc -> fingerprint -> DuplicateIndex.find --copy--> the original's story (duplicate_of set)
         -> features: title x3, summary x2, the text's first 400 words, multi-word names and numbers
         -> TF-IDF with IDF learned from the stream (the query keeps only words seen before: a word no
-           earlier article used cannot match a story and would only dilute the cosine)
+           earlier article used cannot match a story and would only dilute the cosine); a dated article
+           of less than full text (a headline) is weighed by frequencies counted per story instead
         -> candidate stories from an inverted index over the top terms of open story centroids
         -> score = cosine(doc, story centroid)
            bar   = join bar (headline_threshold .. join_threshold, rising with the amount of text)
@@ -27,6 +28,15 @@ text; time separates similar events; the young-story bar lets two incidents of o
 story before they can mix; merging repairs fragments of headline stories. The silence penalty and the
 second signal come from the demo corpus's false merges (a false merge is worse than a miss): they cost
 giveme5w1h recall, whose gold events include follow-ups days later.
+
+Frequencies per story for dated headlines: a headline stream is dominated by a few big stories whose
+every headline repeats the same names ("Malaysia Airlines", "Crimea"); counted per article, those names
+become common words and weigh little just where they decide membership. Counted per story (a term counts
+once for each story using it, a story is one document), a word is common only when many stories use it.
+Measured on uci-headlines B-cubed F1 0.761 -> 0.790; for full text (giveme5w1h) per-article counts stay,
+and undated articles (ecbplus-dev) keep them too, since their names signal is tuned on them (an earlier
+per-story trial on all articles cost ecbplus-dev 0.03). A restarted engine rebuilds the per-story counts
+from the centroids of the stories it restores.
 
 Names without dates: two incidents of one kind (two earthquakes, two title fights of one boxer) share
 their whole topical vocabulary; what tells them apart is their specific names and numbers (the other
@@ -188,6 +198,9 @@ class StoryEngine:
         self.window = timedelta(hours=s.time_window_hours)
         self.max_gap = timedelta(days=s.max_gap_days)
         self.df = DocumentFrequencies()
+        # Frequencies per story for dated headlines: a word in many stories is common, a word repeated by
+        # every headline of one big story is that story's signature, not a common word.
+        self.story_df = DocumentFrequencies()
         self.duplicates = DuplicateIndex(s.duplicate_threshold, self.window)
         self.stories: dict[int, StoryState] = {}
         self.merged_into: dict[int, int] = {}
@@ -207,6 +220,7 @@ class StoryEngine:
         self.stories[state.id] = state  # callers restore the least recently updated first
         self._next_id = max(self._next_id, state.id + 1)
         self._reindex(state)
+        self.story_df.add(state.centroid)  # a story's terms count once, as in the stream
         if state.last is not None:
             heapq.heappush(self._expiry, (state.last, state.id))
             self._clock = max(self._clock or state.last, state.last)
@@ -252,10 +266,12 @@ class StoryEngine:
 
         counts = features(doc)
         names = {t for t in lead_names(doc) if self.df.idf(t) >= NAME_IDF}  # rare before this article
+        headline = doc.published is not None and self._is_headline(counts)
+        df = self.story_df if headline else self.df
         # Words no earlier article used cannot match any story; left in, they only dilute the cosine.
-        query = self.df.weigh({t: c for t, c in counts.items() if t in self.df.counts})
+        query = df.weigh({t: c for t, c in counts.items() if t in self.df.counts})
         self.df.add(counts)
-        vector = self.df.weigh(counts)
+        vector = self.story_df.weigh_as_new(counts) if headline else self.df.weigh(counts)
         scored = self._score(query, doc.published)
         needed = self._threshold(counts)
         best: tuple[float, float, int] | None = None  # (similarity less the name penalty, similarity, id)
@@ -279,6 +295,7 @@ class StoryEngine:
             similarity, new = 1.0, True
         else:
             story, similarity, new = self.stories[best[2]], best[1], False
+        self.story_df.add_new(counts, story.centroid)
         self._absorb(story, vector, doc.published)
         story.add_names(names)
         self.duplicates.add(doc.id, fp, doc.source, doc.published)
@@ -292,6 +309,10 @@ class StoryEngine:
         return Assignment(
             doc.id, story_id, new, round(similarity, 4), fp, merges=tuple(merges), created=created
         )
+
+    def _is_headline(self, counts: Mapping[str, float]) -> bool:
+        """Less than full text (see ``_threshold``): weighed by the stories' frequencies when dated."""
+        return sum(1 for t in counts if not t.startswith("=")) < self.settings.full_text_terms
 
     def _threshold(self, counts: Mapping[str, float]) -> float:
         """Headlines share few words even when they report one event: the bar drops with less text."""

@@ -171,6 +171,20 @@ class DocumentFrequencies:
         self.docs += 1
         self.counts.update(set(terms))
 
+    def add_new(self, terms: Iterable[str], seen: Mapping[str, float]) -> None:
+        """Count per group (a story): only the terms the group has not used yet; a new group (nothing
+        ``seen``) is one more document."""
+        if not seen:
+            self.docs += 1
+        self.counts.update(t for t in set(terms) if t not in seen)
+
+    def weigh_as_new(self, counts: Mapping[str, float]) -> Vector:
+        """TF-IDF of ``counts`` as if the document had been added (its own terms counted once more)."""
+        n = self.docs + self.prior_docs + 2
+        return normalized(
+            {t: c * math.log(n / (self.counts.get(t, 0) + 2)) for t, c in counts.items() if c > 0}
+        )
+
     def idf(self, term: str) -> float:
         return math.log((self.docs + self.prior_docs + 1) / (self.counts.get(term, 0) + 1))
 

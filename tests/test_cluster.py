@@ -335,3 +335,26 @@ def test_story_names_survive_the_json_state_and_an_older_state_still_loads() -> 
     assert again is not None and again.names == story.names
     old = StoryState.from_json(story.id, {"v": 1, "centroid": {"title": 1.0}, "size": 2}, None, None)
     assert old is not None and old.names == {} and old.size == 2
+
+
+def test_dated_headlines_weigh_words_by_how_many_stories_use_them() -> None:
+    headlines = [
+        doc("q1", "Magnitude 6.8 earthquake strikes northern Chile near Iquique"),
+        doc("q2", "Chile earthquake: tsunami warning lifted near Iquique", hours=1),
+        doc("q3", "Iquique earthquake damages port, Chile says", hours=2),
+        doc("b1", "Parliament passes budget with tax cuts for families", hours=3),
+    ]
+    engine = StoryEngine()
+    stories = {d.id: engine.add(d).story_id for d in headlines}
+    assert stories["q1"] == stories["q2"] == stories["q3"] != stories["b1"]
+    # Three headlines of one story use "iquique": three articles, but one story.
+    assert engine.df.counts["iquique"] == 3
+    assert engine.story_df.counts["iquique"] == 1
+    assert engine.story_df.docs == 2
+    # A restarted engine rebuilds the per-story counts from the stories it restores.
+    restored = StoryEngine()
+    for story in engine.stories.values():
+        back = StoryState.from_json(story.id, story.to_json(), story.first, story.last)
+        assert back is not None
+        restored.restore_story(back)
+    assert restored.story_df.counts["iquique"] == 1 and restored.story_df.docs == 2

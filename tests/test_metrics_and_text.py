@@ -55,3 +55,16 @@ def test_document_frequencies_make_common_words_light() -> None:
     assert vector["peru"] > vector["quake"]
     assert cosine(vector, vector) == pytest.approx(1.0)
     assert top_terms(vector, 1) == ["peru"]
+
+
+def test_per_group_frequencies_count_a_word_once_per_group() -> None:
+    df = DocumentFrequencies(prior_docs=0)
+    df.add_new(["quake", "chile"], {})  # a new group
+    df.add_new(["quake", "iquique"], {"quake": 1.0, "chile": 1.0})  # joins it: only "iquique" is new
+    df.add_new(["budget"], {})
+    assert df.docs == 2
+    assert df.counts == {"quake": 1, "chile": 1, "iquique": 1, "budget": 1}
+    # Weighed as if added: its own words counted once more, unseen ones the rarest.
+    vector = df.weigh_as_new({"quake": 1.0, "peru": 1.0})
+    assert vector["peru"] > vector["quake"] > 0
+    assert math.isclose(sum(w * w for w in vector.values()), 1.0)
