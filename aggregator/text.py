@@ -178,6 +178,12 @@ class DocumentFrequencies:
             self.docs += 1
         self.counts.update(t for t in set(terms) if t not in seen)
 
+    def merge_groups(self, a: Iterable[str], b: Iterable[str]) -> None:
+        """Two groups counted by :meth:`add_new` became one: their shared terms and the group count once."""
+        self.docs -= 1
+        for term in set(a) & set(b):
+            self.counts[term] -= 1
+
     def weigh_as_new(self, counts: Mapping[str, float]) -> Vector:
         """TF-IDF of ``counts`` as if the document had been added (its own terms counted once more)."""
         n = self.docs + self.prior_docs + 2

@@ -68,3 +68,12 @@ def test_per_group_frequencies_count_a_word_once_per_group() -> None:
     vector = df.weigh_as_new({"quake": 1.0, "peru": 1.0})
     assert vector["peru"] > vector["quake"] > 0
     assert math.isclose(sum(w * w for w in vector.values()), 1.0)
+
+
+def test_merged_groups_count_their_shared_words_once() -> None:
+    df = DocumentFrequencies(prior_docs=0)
+    df.add_new(["quake", "chile"], {})
+    df.add_new(["quake", "iquique"], {})
+    df.merge_groups(["quake", "chile"], ["quake", "iquique"])
+    assert df.docs == 1
+    assert df.counts == {"quake": 1, "chile": 1, "iquique": 1}
