@@ -15,6 +15,21 @@ from aggregator.db.models import Article, Feed, Story, StoryArticle, StoryRelati
 
 _ids = itertools.count(1)
 
+# Subjects of background news in engine tests, so that everyday words ("opens", "inquiry", "new") are common
+# and names are rare, as in any real index.
+BACKGROUND_SUBJECTS = [
+    "council",
+    "school",
+    "hospital",
+    "train",
+    "museum",
+    "festival",
+    "police",
+    "court",
+    "airport",
+    "farm",
+]
+
 
 def make_feed(session: Session, url: str, *, title: str = "", now: datetime, **fields: object) -> Feed:
     feed = Feed(url=url, title=title or url, origin="cli", status="active", added_at=now, **fields)

@@ -10,19 +10,7 @@ from click.testing import Result
 
 from aggregator.evaluation.ranking import ndcg_at, precision_at, recall_at, reciprocal_rank
 from aggregator.evaluation.topics import is_section_tag, is_training
-
-SUBJECTS = [
-    "council",
-    "school",
-    "hospital",
-    "train",
-    "museum",
-    "festival",
-    "police",
-    "court",
-    "airport",
-    "farm",
-]
+from tests.factories import BACKGROUND_SUBJECTS as SUBJECTS
 
 
 def article(i: str, title: str, summary: str, day: int, tags: list[tuple[str, str]]) -> dict[str, object]:

@@ -12,20 +12,8 @@ from aggregator.db import Database
 from aggregator.db.models import Feed, Story, StoryRelation, StoryTopic, Topic
 from aggregator.links import update_story_links
 from tests.conftest import NOW
+from tests.factories import BACKGROUND_SUBJECTS as SUBJECTS
 from tests.factories import make_article, make_feed, make_story
-
-SUBJECTS = [
-    "council",
-    "school",
-    "hospital",
-    "train",
-    "museum",
-    "festival",
-    "police",
-    "court",
-    "airport",
-    "farm",
-]
 
 
 def related_of(s: Session, story: Story) -> list[int]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from aggregator.related import RelatedIndex, RelatedParams, StoryProfile
 from aggregator.terms import article_terms
+from tests.factories import BACKGROUND_SUBJECTS as SUBJECTS
 
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 
@@ -41,20 +42,6 @@ STORIES = [
 ]
 
 
-# Background news, so that everyday words ("opens", "inquiry", "new") are common and names are rare, as in
-# any real index.
-SUBJECTS = [
-    "council",
-    "school",
-    "hospital",
-    "train",
-    "museum",
-    "festival",
-    "police",
-    "court",
-    "airport",
-    "farm",
-]
 VERBS = [
     "opens",
     "closes",
