@@ -23,14 +23,14 @@ from .db import Database, check_schema, upgrade
 from .errors import AggregatorError
 from .evaluation.related import evaluate_related
 from .evaluation.topics import evaluate_topics
-from .feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
-from .fulltext import run_extract
-from .locking import run_lock
-from .newsletter import preview_newsletter, run_newsletter, transport_for
-from .opml import export_opml, parse_opml
-from .poll import FeedOutcome, fetch_feeds
-from .runs import record_step
-from .status import gather_status
+from .fulltext.extract import run_extract
+from .ingest.feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
+from .ingest.fetch import FeedOutcome, fetch_feeds
+from .ingest.opml import export_opml, parse_opml
+from .publish.newsletter import preview_newsletter, run_newsletter, transport_for
+from .run.locking import run_lock
+from .run.records import record_step
+from .run.status import gather_status
 
 log = logging.getLogger("aggregator")
 
@@ -342,8 +342,8 @@ def config_reference() -> None:
 @pass_app
 def render(app: App, out_dir: Path | None) -> None:
     """Write the static site: top stories, story, topic, archive and sources pages, and feeds."""
-    from .render import render_site
-    from .runs import record_step
+    from .publish.render import render_site
+    from .run.records import record_step
 
     with record_step(app.database(), "render", app.now) as step:
         result = render_site(app.database(), app.config, app.now(), out_dir)
@@ -424,7 +424,7 @@ def run(app: App) -> None:
 
     Safe under cron: a second run while one is going exits at once. Exit 1 if a step failed.
     """
-    from .pipeline import run_cycle
+    from .run.pipeline import run_cycle
 
     app.sync_feeds()
     db = app.database()
@@ -438,7 +438,7 @@ def run(app: App) -> None:
 @pass_app
 def daemon(app: App) -> None:
     """Run the steps on the config's schedule until SIGTERM/SIGINT (one instance at a time)."""
-    from .scheduler import run_daemon
+    from .run.scheduler import run_daemon
 
     app.sync_feeds()
     run_daemon(app.database(), app.config, app.now)
@@ -478,9 +478,9 @@ def demo(out_dir: Path | None) -> None:
 @pass_app
 def cluster_command(app: App, batch_size: int) -> None:
     """Assign every article not yet clustered to a story (idempotent; resumes after a crash)."""
-    from .locking import run_lock
-    from .runs import record_step
-    from .stories import cluster_pending
+    from .run.locking import run_lock
+    from .run.records import record_step
+    from .stories.cluster import cluster_pending
 
     db = app.database()
     # One run at a time: story ids come from the database's highest id, so two writers would collide.

@@ -23,10 +23,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from aggregator.cluster import StoryEngine
 from aggregator.config import StoriesConfig
-from aggregator.docs import ArticleDoc
-from aggregator.evaldata import load_articles, stream_order
+from aggregator.evaluation.data import load_articles, stream_order
+from aggregator.stories.doc import ArticleDoc
+from aggregator.stories.engine import StoryEngine
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "eval" / "stories"
 _CAPITALISED = re.compile(r"\b([A-Z][a-z]+)\b")

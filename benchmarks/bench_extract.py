@@ -2,10 +2,10 @@
 
     .venv/bin/python -m benchmarks.bench_extract [--limit N] [--pages DIR]
 
-Prints, for our wrapper (aggregator.extract: trafilatura in a worker process with a time limit) and for
+Prints, for our wrapper (aggregator.fulltext.worker: trafilatura in a worker process with a time limit) and for
 trafilatura alone called directly in this process (as the benchmark's own run_trafilatura.py calls it):
 precision, recall and F1 on article-extraction-benchmark as that benchmark defines them (word 4-gram
-shingles, see aggregator.extracteval), ms per page, and the share of trafilatura-eval pages whose
+shingles, see aggregator.evaluation.extraction), ms per page, and the share of trafilatura-eval pages whose
 must-contain snippets are all present and must-not-contain snippets all absent.
 """
 
@@ -20,8 +20,8 @@ import trafilatura
 
 from aggregator.config import FulltextConfig
 from aggregator.errors import ExtractError
-from aggregator.extract import ExtractWorker
-from aggregator.extracteval import Extractor, aeb_pages, score_aeb, score_snippets, snippet_pages
+from aggregator.evaluation.extraction import Extractor, aeb_pages, score_aeb, score_snippets, snippet_pages
+from aggregator.fulltext.worker import ExtractWorker
 
 PAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pages"
 
@@ -65,7 +65,10 @@ def main() -> None:
         print(
             f"{'extractor':<34} {'precision':>9} {'recall':>7} {'F1':>6} {'ms/page':>8} {'snippets ok':>12}"
         )
-        for name, fn in (("aggregator.extract (worker)", ours), ("trafilatura.extract (direct)", direct)):
+        for name, fn in (
+            ("aggregator.fulltext.worker (worker)", ours),
+            ("trafilatura.extract (direct)", direct),
+        ):
             run, spent = timed(fn)
             s = score_aeb(aeb, run)
             seconds, count = spent()

@@ -41,8 +41,8 @@ from sqlalchemy import update  # noqa: E402
 from aggregator.config import config_from_dict  # noqa: E402
 from aggregator.db import Database, upgrade  # noqa: E402
 from aggregator.db.models import Feed  # noqa: E402
-from aggregator.feeds import add_feed  # noqa: E402
-from aggregator.poll import fetch_feeds  # noqa: E402
+from aggregator.ingest.feeds import add_feed  # noqa: E402
+from aggregator.ingest.fetch import fetch_feeds  # noqa: E402
 from tests.httpserver import FeedServer  # noqa: E402
 
 SNAPSHOTS = REPO.parent / "shared" / "data" / "feeds" / "news_snapshots"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from aggregator.config import config_from_dict
 from aggregator.db import Article, Database, Feed, Story, StoryArticle, upgrade
-from aggregator.evaldata import load_articles
-from aggregator.links import update_story_links
+from aggregator.evaluation.data import load_articles
+from aggregator.stories.links import update_story_links
 
 DEFAULT = (
     Path(__file__).resolve().parent.parent.parent / "shared/data/eval/related/guardian-articles.jsonl.gz"

@@ -17,10 +17,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from aggregator.docs import ArticleDoc
-from aggregator.evaldata import load_articles
-from aggregator.related import RelatedIndex, StoryProfile
-from aggregator.topics import TopicModel, article_profile, article_topics
+from aggregator.evaluation.data import load_articles
+from aggregator.stories.doc import ArticleDoc
+from aggregator.stories.related import RelatedIndex, StoryProfile
+from aggregator.stories.topics import TopicModel, article_profile, article_topics
 
 DEFAULT = (
     Path(__file__).resolve().parent.parent.parent / "shared/data/eval/related/guardian-articles.jsonl.gz"

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 from aggregator.config import config_from_dict
 from aggregator.db import Database, upgrade
 from aggregator.db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
-from aggregator.render import render_site
+from aggregator.publish.render import render_site
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 WORDS = [

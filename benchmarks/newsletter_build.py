@@ -19,8 +19,8 @@ from pathlib import Path
 from aggregator.config import config_from_dict
 from aggregator.db import Database, upgrade
 from aggregator.db.models import Article, Feed, Story, StoryArticle
-from aggregator.mailer import DirTransport
-from aggregator.newsletter import Period, compose_message, plan_digest, render_digest, run_newsletter
+from aggregator.publish.mailer import DirTransport
+from aggregator.publish.newsletter import Period, compose_message, plan_digest, render_digest, run_newsletter
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from aggregator.docs import ArticleDoc
+from aggregator.stories.doc import ArticleDoc
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ import pytest
 
 from aggregator.config import Config
 from aggregator.db import Database, upgrade
-from aggregator.render import render_site
+from aggregator.publish.render import render_site
 from tests.cdp import find_chromium, launch
 from tests.conftest import NOW, REPO_ROOT
 from tests.factories import sample_news

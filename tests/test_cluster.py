@@ -4,9 +4,9 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregator.cluster import NAME_IDF, StoryEngine, StoryState, features, lead_names
 from aggregator.config import StoriesConfig
-from aggregator.docs import ArticleDoc
+from aggregator.stories.doc import ArticleDoc
+from aggregator.stories.engine import NAME_IDF, StoryEngine, StoryState, features, lead_names
 
 from .story_fixtures import BUDGET, QUAKE_2026, QUAKE_2026_B, T0, doc, event_stream
 
@@ -269,7 +269,7 @@ def test_a_teaser_sharing_only_a_place_name_stays_out() -> None:
 
 
 def test_the_outlets_own_name_weighs_less_in_its_articles() -> None:
-    from aggregator.cluster import OUTLET_NAME_WEIGHT, features
+    from aggregator.stories.engine import OUTLET_NAME_WEIGHT, features
 
     plain = doc("p", "Northgate pupils win national robotics contest")
     local = dataclasses.replace(plain, feed="Northgate Post")

@@ -16,7 +16,7 @@ import pytest
 
 from aggregator.db import Database
 from aggregator.demo.corpus import load_manifest, shifted_body
-from aggregator.locking import run_lock
+from aggregator.run.locking import run_lock
 
 from .conftest import NOW
 from .httpserver import FeedServer

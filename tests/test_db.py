@@ -18,7 +18,7 @@ from aggregator.db import Database, Feed, check_schema, current_revision, head_r
 from aggregator.db.engine import downgrade
 from aggregator.db.models import Base
 from aggregator.errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError, SchemaOutdatedError
-from aggregator.feeds import add_feed, list_feeds, remove_feed, sync_config_feeds
+from aggregator.ingest.feeds import add_feed, list_feeds, remove_feed, sync_config_feeds
 
 from .conftest import NOW
 

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from aggregator.dedupe import DuplicateIndex, distance, fingerprint
+from aggregator.stories.dedupe import DuplicateIndex, distance, fingerprint
 
 from .story_fixtures import QUAKE_2026, QUAKE_2026_B, QUAKE_2027, copy_of, doc
 

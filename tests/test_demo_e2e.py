@@ -149,8 +149,8 @@ def test_a_digest_from_the_pipeline_arrives_at_a_real_smtp_server(tmp_path: Path
 
     from aggregator.db import Database, upgrade
     from aggregator.demo.runner import demo_config, serve_corpus
-    from aggregator.feeds import sync_config_feeds
-    from aggregator.pipeline import run_cycle
+    from aggregator.ingest.feeds import sync_config_feeds
+    from aggregator.run.pipeline import run_cycle
 
     from .test_newsletter import start_server
 

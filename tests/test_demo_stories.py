@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aggregator.cluster import StoryEngine
 from aggregator.config import StoriesConfig
 from aggregator.db.models import Article, Feed
 from aggregator.demo.corpus import Manifest, load_manifest
-from aggregator.parse import parse_feed
-from aggregator.stories import article_doc
+from aggregator.ingest.parse import parse_feed
+from aggregator.stories.cluster import article_doc
+from aggregator.stories.engine import StoryEngine
 
 MANIFEST = load_manifest()
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 
 from aggregator.db import Database
 from aggregator.db.models import Story
-from aggregator.digest import (
+from aggregator.publish.views import (
     HALF_LIFE_HOURS,
     TEXT_HEAD,
     RankSignals,

@@ -7,16 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aggregator.errors import ExtractError
-from aggregator.extract import (
-    extract_article,
-    normalise_language,
-    page_language,
-    parse_page_date,
-    run_trafilatura,
-)
-from aggregator.extracteval import Page, SnippetPage, scores, shingle_tp_fp_fn, snippets_pass
-from aggregator.fetch import Response
-from aggregator.fulltext import (
+from aggregator.evaluation.extraction import Page, SnippetPage, scores, shingle_tp_fp_fn, snippets_pass
+from aggregator.fulltext.extract import (
     article_body,
     check_response,
     decode_page,
@@ -26,7 +18,15 @@ from aggregator.fulltext import (
     retry_delay,
     wants_page,
 )
-from aggregator.robots import host_key, robots_url, rules_from_response
+from aggregator.fulltext.worker import (
+    extract_article,
+    normalise_language,
+    page_language,
+    parse_page_date,
+    run_trafilatura,
+)
+from aggregator.ingest.http import Response
+from aggregator.ingest.robots import host_key, robots_url, rules_from_response
 
 UA = "aggregator/0.1 (+https://github.com/aggregator-news/aggregator)"
 PAGE = (

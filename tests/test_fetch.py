@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.errors import FetchError
-from aggregator.fetch import AddressPolicy, Fetcher, FetchOptions, Response
+from aggregator.ingest.http import AddressPolicy, Fetcher, FetchOptions, Response
 
 from .httpserver import FeedServer, LoggedRequest, Route, gzip_of_zeros
 

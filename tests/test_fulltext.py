@@ -16,16 +16,16 @@ from sqlalchemy import select
 from aggregator.config import Config, config_from_dict
 from aggregator.db import Database
 from aggregator.db.models import Article, Feed
-from aggregator.extract import ExtractPool
-from aggregator.extracteval import scores, shingle_tp_fp_fn
-from aggregator.fulltext import (
+from aggregator.evaluation.extraction import scores, shingle_tp_fp_fn
+from aggregator.fulltext.extract import (
     ExtractSummary,
     HostPacer,
     decide_articles,
     extraction_status,
     run_extract,
 )
-from aggregator.status import gather_status
+from aggregator.fulltext.worker import ExtractPool
+from aggregator.run.status import gather_status
 
 from .conftest import NOW
 from .factories import make_article, make_feed

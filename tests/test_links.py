@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from aggregator.config import Config
 from aggregator.db import Database
 from aggregator.db.models import Feed, Story, StoryRelation, StoryTopic, Topic
-from aggregator.links import update_story_links
+from aggregator.stories.links import update_story_links
 from tests.conftest import NOW
 from tests.factories import BACKGROUND_SUBJECTS as SUBJECTS
 from tests.factories import make_article, make_feed, make_story

@@ -9,8 +9,8 @@ import pytest
 
 from aggregator.db import Database
 from aggregator.errors import LockedError
-from aggregator.locking import lock_path_for, run_lock
-from aggregator.runs import last_runs, record_step
+from aggregator.run.locking import lock_path_for, run_lock
+from aggregator.run.records import last_runs, record_step
 
 from .conftest import NOW
 

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from aggregator.evaluation.metrics import bcubed, pairwise
-from aggregator.text import DocumentFrequencies, cosine, key_phrases, normalize, tokenize, top_terms
+from aggregator.stories.text import DocumentFrequencies, cosine, key_phrases, normalize, tokenize, top_terms
 
 
 def test_bcubed_and_pairwise_on_a_worked_example() -> None:

@@ -23,8 +23,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from aggregator.config import Config, config_from_dict
 from aggregator.db import Database, upgrade
 from aggregator.db.models import NewsletterSend
-from aggregator.mailer import DirTransport, SmtpTransport
-from aggregator.newsletter import (
+from aggregator.publish.mailer import DirTransport, SmtpTransport
+from aggregator.publish.newsletter import (
     Coverage,
     Period,
     is_due,
@@ -685,7 +685,7 @@ def test_starttls_against_a_server_without_it_fails_with_a_hint(
 
 
 def test_newsletter_step_runs_only_when_due(db: Database, nl_config: Config, smtp: Server) -> None:
-    from aggregator.newsletter import newsletter_step
+    from aggregator.publish.newsletter import newsletter_step
 
     seven = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
     fill(db, now=seven)

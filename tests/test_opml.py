@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from aggregator.errors import OPMLError
-from aggregator.opml import export_opml, parse_opml
+from aggregator.ingest.opml import export_opml, parse_opml
 
 from .conftest import NOW
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aggregator.errors import ParseError
-from aggregator.parse import FeedData, parse_feed
+from aggregator.ingest.parse import FeedData, parse_feed
 
 from .conftest import NOW
 

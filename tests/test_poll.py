@@ -21,9 +21,9 @@ from aggregator.config import Config, config_from_dict
 from aggregator.db import Database
 from aggregator.db.models import Article, Feed
 from aggregator.errors import ParseError
-from aggregator.feeds import add_feed
-from aggregator.parse import parse_feed
-from aggregator.poll import INLINE_PARSES, PollSummary, fetch_feeds
+from aggregator.ingest.feeds import add_feed
+from aggregator.ingest.fetch import INLINE_PARSES, PollSummary, fetch_feeds
+from aggregator.ingest.parse import parse_feed
 
 from .conftest import NOW
 from .httpserver import FeedServer

@@ -22,9 +22,9 @@ from aggregator.config import config_from_dict
 from aggregator.db import Database, check_schema, upgrade
 from aggregator.db.models import Base
 from aggregator.errors import LockedError
-from aggregator.feeds import sync_config_feeds
-from aggregator.locking import run_lock
-from aggregator.pipeline import run_cycle
+from aggregator.ingest.feeds import sync_config_feeds
+from aggregator.run.locking import run_lock
+from aggregator.run.pipeline import run_cycle
 
 from .conftest import NOW
 from .httpserver import FeedServer

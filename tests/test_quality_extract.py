@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.errors import ExtractError
-from aggregator.extract import ExtractWorker
-from aggregator.extracteval import aeb_pages, score_aeb, score_snippets, snippet_pages
+from aggregator.evaluation.extraction import aeb_pages, score_aeb, score_snippets, snippet_pages
+from aggregator.fulltext.worker import ExtractWorker
 
 from .conftest import REPO_ROOT
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from aggregator.related import RelatedIndex, RelatedParams, StoryProfile
-from aggregator.terms import article_terms
+from aggregator.stories.related import RelatedIndex, RelatedParams, StoryProfile
+from aggregator.stories.terms import article_terms
 from tests.factories import BACKGROUND_SUBJECTS as SUBJECTS
 
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)

@@ -18,14 +18,14 @@ import pytest
 from click.testing import Result
 from sqlalchemy import select
 
-from aggregator import publish
 from aggregator.config import Config, load_config
 from aggregator.db import Database
 from aggregator.db.models import Feed, Story
 from aggregator.errors import RenderError
-from aggregator.publish import published_inputs
-from aggregator.render import build_site, render_site
-from aggregator.runs import last_runs
+from aggregator.publish import atomic as publish
+from aggregator.publish.atomic import published_inputs
+from aggregator.publish.render import build_site, render_site
+from aggregator.run.records import last_runs
 from tests.conftest import NOW
 from tests.factories import make_article, make_feed, make_story, relate, sample_news, tag
 from tests.sitecheck import ATOM, broken_links, feed_problems, page_problems, parse_html

@@ -12,7 +12,7 @@ import pytest
 
 from aggregator.config import Config
 from aggregator.db import Database
-from aggregator.render import render_site
+from aggregator.publish.render import render_site
 from aggregator.sanitize import html_to_text
 from tests.conftest import NOW
 from tests.factories import make_article, make_feed, make_story, tag

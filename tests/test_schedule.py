@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.schedule import (
+from aggregator.ingest.schedule import (
     backoff_delay,
     next_fetch_after_error,
     next_fetch_after_success,

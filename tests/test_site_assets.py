@@ -10,7 +10,7 @@ import pytest
 
 from aggregator.config import Config
 from aggregator.db import Database
-from aggregator.render import render_site
+from aggregator.publish.render import render_site
 from tests.conftest import NOW
 from tests.factories import sample_news
 from tests.sitecheck import html_files, parse_html

@@ -6,12 +6,12 @@ import pytest
 from click.testing import Result
 from sqlalchemy import select
 
-from aggregator import stories as stories_module
 from aggregator.config import Config
 from aggregator.db import Database
 from aggregator.db.models import Article, Feed, Run, Story, StoryArticle
-from aggregator.docs import ArticleDoc
-from aggregator.stories import cluster_pending
+from aggregator.stories import cluster as stories_module
+from aggregator.stories.cluster import cluster_pending
+from aggregator.stories.doc import ArticleDoc
 
 from .conftest import NOW
 from .factories import make_article, make_feed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aggregator.terms import article_terms, content_terms, name_phrases, stem
+from aggregator.stories.terms import article_terms, content_terms, name_phrases, stem
 
 
 def test_name_phrases_find_people_places_and_organisations() -> None:

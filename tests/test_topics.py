@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aggregator.docs import ArticleDoc
-from aggregator.terms import name_phrases
-from aggregator.topics import (
+from aggregator.stories.doc import ArticleDoc
+from aggregator.stories.terms import name_phrases
+from aggregator.stories.topics import (
     TopicModel,
     article_profile,
     article_topics,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.urls import canonical_url
+from aggregator.ingest.urls import canonical_url
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from typing import Any
 
 from ..config import Config, config_from_dict
 from ..db import Database, upgrade
-from ..feeds import sync_config_feeds
-from ..locking import run_lock
-from ..pipeline import CycleResult, run_cycle
+from ..ingest.feeds import sync_config_feeds
+from ..run.locking import run_lock
+from ..run.pipeline import CycleResult, run_cycle
 from .corpus import Manifest, load_manifest, shifted_body
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """`aggregator eval related`: "More on this story" lists against editors' lists.
 
 Scores: recall@10, nDCG@10, MRR and precision@10. Production code does the work: article and story profiles
-and topics from :mod:`aggregator.topics`, ranking from :class:`RelatedIndex`. The articles' gold ``tags`` are
+and topics from :mod:`aggregator.stories.topics`, ranking from :class:`RelatedIndex`. The articles' gold ``tags`` are
 never shown to the engine unless ``use_categories`` is set, which hands them over as feed categories (as a
 tagging outlet would), reported separately.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import StoriesConfig
-from ..docs import ArticleDoc
-from ..evaldata import EvalArticle, load_articles, load_packages, stream_order
-from ..related import RelatedIndex, RelatedParams, StoryProfile
-from ..topics import TopicModel, article_profile, article_topics, story_profile, story_topics
+from ..stories.doc import ArticleDoc
+from ..stories.related import RelatedIndex, RelatedParams, StoryProfile
+from ..stories.topics import TopicModel, article_profile, article_topics, story_profile, story_topics
+from .data import EvalArticle, load_articles, load_packages, stream_order
 from .ranking import RankingScores
 from .stories import cluster_articles
 

@@ -1,6 +1,6 @@
 """`aggregator eval stories`: replay a labelled set through dedupe and clustering, score against the labels.
 
-The articles go through the production :class:`~aggregator.cluster.StoryEngine` with the given (default)
+The articles go through the production :class:`~aggregator.stories.engine.StoryEngine` with the given (default)
 :class:`~aggregator.config.StoriesConfig`, one at a time in arrival order (by ``published``, undated ones
 after the dated in file order), exactly as ``aggregator cluster`` feeds it from the database.
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..cluster import StoryEngine
 from ..config import StoriesConfig
-from ..evaldata import EvalArticle, EvalDataError, load_articles, stream_order
+from ..stories.engine import StoryEngine
+from .data import EvalArticle, EvalDataError, load_articles, stream_order
 from .metrics import bcubed, pairwise
 
 

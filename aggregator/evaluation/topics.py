@@ -3,7 +3,7 @@
 A deterministic half of the articles (first hex digit of sha1(id) below 8) carry their gold tags as feed
 categories, as tagging outlets do; the model learns from them (production code: :class:`TopicModel`) and
 predicts topics for the other half, which are compared with those articles' gold tags by normalised title
-(:func:`aggregator.topics.fold`: accents and case folded, parentheticals dropped, punctuation folded).
+(:func:`aggregator.stories.topics.fold`: accents and case folded, parentheticals dropped, punctuation folded).
 
 Scores are computed twice: with all tags, and without section-level tags. A tag is section-level when its id
 has exactly two path parts and they are equal (``world/world``, ``uk/uk``, ``us-news/us-news``): those are
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..evaldata import load_articles
-from ..topics import TopicModel, article_profile, article_topics, fold
+from ..stories.topics import TopicModel, article_profile, article_topics, fold
+from .data import load_articles
 
 K = 5
 CANDIDATES = 20  # predictions asked of the model, so that k remain after section labels are dropped

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from .docs import ArticleDoc
+from .doc import ArticleDoc
 from .text import normalize
 
 MIN_WORDS = 40  # below this many words a text is "short": exact matching only

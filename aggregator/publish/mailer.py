@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, TextIO
 
-from .errors import NewsletterError
+from ..errors import NewsletterError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ plain text); every outside link goes through :func:`aggregator.sanitize.safe_url
 carry a Content-Security-Policy allowing nothing but the site's own stylesheet, script and icon.
 
 Pages never show the render time, only data: rendering twice with nothing new gives identical bytes, which
-is what lets :mod:`aggregator.publish` write nothing.
+is what lets :mod:`aggregator.publish.atomic` write nothing.
 """
 
 from __future__ import annotations
@@ -33,10 +33,13 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
-from . import digest as digest_module
-from .config import Config
-from .db import Database
-from .digest import (
+from ..config import Config
+from ..db import Database
+from ..errors import RenderError
+from ..sanitize import clean_html, truncate_words
+from . import views as views_module
+from .atomic import StaleReuseError, publish_tree, published_inputs
+from .views import (
     StoryRef,
     StoryView,
     TopicRef,
@@ -49,9 +52,6 @@ from .digest import (
     top_stories,
     topic_views,
 )
-from .errors import RenderError
-from .publish import StaleReuseError, publish_tree, published_inputs
-from .sanitize import clean_html, truncate_words
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def _code_and_settings_digest(config: Config) -> str:
             "newsletter"
         ):  # the email's templates are not the site's
             h.update(item.name.encode() + item.read_bytes())
-    for module in (__file__, digest_module.__file__):
+    for module in (__file__, views_module.__file__):
         h.update(Path(module).read_bytes() if module else b"")
     return h.hexdigest()
 

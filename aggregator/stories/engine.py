@@ -68,9 +68,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .config import StoriesConfig
+from ..config import StoriesConfig
 from .dedupe import DuplicateIndex, fingerprint
-from .docs import ArticleDoc
+from .doc import ArticleDoc
 from .text import DocumentFrequencies, Vector, cosine, key_phrases, tokenize, top_terms
 
 STATE_VERSION = 2

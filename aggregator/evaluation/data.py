@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .docs import ArticleDoc
-from .errors import AggregatorError
+from ..errors import AggregatorError
+from ..stories.doc import ArticleDoc
 
 
 class EvalDataError(AggregatorError, ValueError):

@@ -53,12 +53,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .config import Config
-from .db import Database
-from .db.models import Article, Feed, NewsletterSend, Story, StoryArticle
-from .errors import NewsletterError
+from ..config import Config
+from ..db import Database
+from ..db.models import Article, Feed, NewsletterSend, Story, StoryArticle
+from ..errors import NewsletterError
+from ..sanitize import html_to_text, truncate_words
 from .mailer import DeliveryError, DirTransport, SmtpTransport, Transport, safe_name
-from .sanitize import html_to_text, truncate_words
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .db import Database, Run
+from ..db import Database, Run
 
 log = logging.getLogger(__name__)
 

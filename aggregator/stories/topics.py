@@ -13,7 +13,7 @@ Normalisation (:func:`topic_key`), in order:
 The model (:class:`TopicModel`) has three sources of evidence, added up per topic key:
   * the article's own categories, when its feed gives them (certain);
   * its nearest categorised neighbours (kNN over an inverted index of their terms, see
-    :class:`aggregator.related.RelatedIndex`): each neighbour votes for its topics with its similarity;
+    :class:`aggregator.stories.related.RelatedIndex`): each neighbour votes for its topics with its similarity;
   * known topics named in the text: a name phrase ("Terry Pratchett") whose key is a topic seen in categories.
 Learning is incremental (:meth:`TopicModel.learn` as categorised articles arrive) and a prediction costs one
 index query, not a scan of all articles. An article with its own categories keeps them
@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .docs import ArticleDoc
+from .doc import ArticleDoc
 from .related import RelatedIndex, RelatedParams, StoryKey, StoryProfile, merge_terms
 from .terms import BODY_CHARS, article_terms, name_phrases, names_as_written
 

@@ -27,14 +27,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from .cluster import Assignment, StoryEngine, StoryState
-from .config import Config, StoriesConfig
-from .db import Database
-from .db.models import Article, Feed, Story, StoryArticle
+from ..config import Config, StoriesConfig
+from ..db import Database
+from ..db.models import Article, Feed, Story, StoryArticle
+from ..sanitize import html_to_text
 from .dedupe import fingerprint
-from .docs import ArticleDoc
+from .doc import ArticleDoc
+from .engine import Assignment, StoryEngine, StoryState
 from .links import stale_story_ids, update_story_links
-from .sanitize import html_to_text
 
 log = logging.getLogger(__name__)
 

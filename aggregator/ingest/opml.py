@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
-from .errors import OPMLError
+from ..errors import OPMLError
 
 MAX_OPML_BYTES = 20 * 1024 * 1024
 

@@ -25,11 +25,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .config import Config
-from .db import Database
-from .db.models import Feed
-from .errors import FeedNotFoundError, FetchError, ParseError
-from .fetch import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
+from ..config import Config
+from ..db import Database
+from ..db.models import Feed
+from ..errors import FeedNotFoundError, FetchError, ParseError
+from .http import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
 from .parse import FeedData, parse_feed, parse_feed_timed
 from .schedule import next_fetch_after_error, next_fetch_after_success, parse_max_age, parse_retry_after
 from .store import store_entries
@@ -195,7 +195,7 @@ class _Poller:
             # forkserver: this process runs threads and must not fork itself; the fork server starts once
             # with only the parser imported, and each worker forks from it (cheap, nothing else loaded).
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["aggregator.parse"])
+            ctx.set_forkserver_preload(["aggregator.ingest.parse"])
             self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         return self._pool
 

@@ -9,7 +9,7 @@ Data flow (``aggregator extract``, and the full cycle after polling)::
         robots.txt     disallowed -> "skipped"; unreachable -> a failure, retried later
         fetch page     our client: deadline, decoded size cap, address guard on every hop
         check          2xx and text/html or application/xhtml+xml, else a failure
-        extract        trafilatura in a worker process with a time limit (aggregator.extract)
+        extract        trafilatura in a worker process with a time limit (aggregator.fulltext.worker)
         store          one short transaction per article: "done", or a failure
 
 A failure adds one to ``extract_attempts`` and sets ``extract_after`` (the retry time, doubling from
@@ -41,14 +41,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .config import Config
-from .db import Database
-from .db.models import Article, Feed
-from .errors import ExtractError, FetchError
-from .extract import Extracted, ExtractPool
-from .fetch import PAGE_ACCEPT, Fetcher, FetchOptions, Response
-from .robots import RobotsCache, host_key
-from .sanitize import html_to_text, safe_url
+from ..config import Config
+from ..db import Database
+from ..db.models import Article, Feed
+from ..errors import ExtractError, FetchError
+from ..ingest.http import PAGE_ACCEPT, Fetcher, FetchOptions, Response
+from ..ingest.robots import RobotsCache, host_key
+from ..sanitize import html_to_text, safe_url
+from .worker import Extracted, ExtractPool
 
 log = logging.getLogger(__name__)
 

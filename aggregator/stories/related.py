@@ -1,7 +1,7 @@
 """ "More on this story": rank the stories related to a story, from an incremental index. Pure: no I/O.
 
 Each story is a :class:`StoryProfile`: weighted terms (words and ``@name`` phrases of its articles), topic
-keys (feed categories and inferred topics, see :mod:`aggregator.topics`), its time and the feeds it came from.
+keys (feed categories and inferred topics, see :mod:`aggregator.stories.topics`), its time and the feeds it came from.
 :class:`RelatedIndex` keeps an inverted index over the profiles' terms and topics, so a query touches only the
 stories that share a distinctive term with it, never every stored story.
 

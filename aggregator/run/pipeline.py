@@ -9,7 +9,7 @@ Data flow of one cycle (:func:`run_cycle`)::
     ledger     -> newsletter    -> digest email, when the schedule says it is due
 
 Every stage commits its own work as it goes, so a cycle killed at any moment loses nothing already stored
-and the next cycle resumes where it stopped. The caller holds the run lock (:mod:`aggregator.locking`).
+and the next cycle resumes where it stopped. The caller holds the run lock (:mod:`aggregator.run.locking`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .config import Config
-from .db import Database
-from .runs import record_step
+from ..config import Config
+from ..db import Database
+from .records import record_step
 
 log = logging.getLogger(__name__)
 
@@ -53,28 +53,28 @@ StepFn = Callable[[Database, Config, datetime], StepResult]
 
 
 def _fetch(db: Database, config: Config, now: datetime) -> StepResult:
-    from .poll import fetch_feeds
+    from ..ingest.fetch import fetch_feeds
 
     s = fetch_feeds(db, config, now)
     return StepResult("fetch", "partial" if s.failed else "ok", s.line(), s.counts())
 
 
 def _extract(db: Database, config: Config, now: datetime) -> StepResult:
-    from .fulltext import run_extract
+    from ..fulltext.extract import run_extract
 
     s = run_extract(db, config, now)
     return StepResult("extract", "partial" if s.failed or s.retry else "ok", s.line(), s.counts())
 
 
 def _cluster(db: Database, config: Config, now: datetime) -> StepResult:
-    from .stories import cluster_pending
+    from ..stories.cluster import cluster_pending
 
     s = cluster_pending(db, config, now)
     return StepResult("cluster", "ok", s.line(), s.counts())
 
 
 def _render(db: Database, config: Config, now: datetime) -> StepResult:
-    from .render import render_site
+    from ..publish.render import render_site
 
     s = render_site(db, config, now)
     state = "published" if s.swapped else "unchanged"
@@ -85,7 +85,7 @@ def _render(db: Database, config: Config, now: datetime) -> StepResult:
 
 
 def _newsletter(db: Database, config: Config, now: datetime) -> StepResult:
-    from .newsletter import newsletter_step
+    from ..publish.newsletter import newsletter_step
 
     result = newsletter_step(db, config, now)
     if result is None:

@@ -26,8 +26,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin
 
-from .errors import ExtractError, ExtractTimeoutError
-from .sanitize import safe_url
+from ..errors import ExtractError, ExtractTimeoutError
+from ..sanitize import safe_url
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class ExtractWorker:
         from_child_r, from_child_w = os.pipe()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "aggregator.extract", str(to_child_r), str(from_child_w)],
+                [sys.executable, "-m", "aggregator.fulltext.worker", str(to_child_r), str(from_child_w)],
                 pass_fds=(to_child_r, from_child_w),
                 stdin=subprocess.DEVNULL,
                 close_fds=True,
@@ -301,5 +301,5 @@ def extract_article(
         return own.extract(html, url)
 
 
-if __name__ == "__main__":  # the worker: python -m aggregator.extract IN_FD OUT_FD
+if __name__ == "__main__":  # the worker: python -m aggregator.fulltext.worker IN_FD OUT_FD
     _worker_main(Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False))

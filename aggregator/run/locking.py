@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from .db import Database
-from .errors import LockedError
+from ..db import Database
+from ..errors import LockedError
 
 # An arbitrary constant: the advisory lock key all aggregator processes agree on.
 PG_LOCK_KEY = 0x61676772  # "aggr"

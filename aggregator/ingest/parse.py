@@ -23,8 +23,8 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from .errors import ParseError
-from .sanitize import html_to_text, safe_url
+from ..errors import ParseError
+from ..sanitize import html_to_text, safe_url
 from .urls import canonical_url
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from .db.models import Article
+from ..db.models import Article
 from .parse import EntryData
 
 CHUNK = 500  # bound parameters per IN (...) stay far below SQLite's limit

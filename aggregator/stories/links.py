@@ -10,8 +10,8 @@
 
 The work is bounded by the window (twice ``stories.related_window_days`` either side of the given stories),
 never the whole database, and a story's profile is cached in ``Story.state["links"]`` so that only stories
-whose articles changed are read again. Decisions live in the pure modules :mod:`aggregator.related` and
-:mod:`aggregator.topics`.
+whose articles changed are read again. Decisions live in the pure modules :mod:`aggregator.stories.related` and
+:mod:`aggregator.stories.topics`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .config import Config
-from .db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
-from .docs import ArticleDoc
+from ..config import Config
+from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from ..sanitize import html_to_text
+from .doc import ArticleDoc
 from .related import RelatedIndex, RelatedParams, StoryProfile
-from .sanitize import html_to_text
 from .topics import TopicModel, TopicScore, article_profile, article_topics, story_profile, story_topics
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The daemon: APScheduler wiring only. The stages themselves are :mod:`aggregator.pipeline`'s.
+"""The daemon: APScheduler wiring only. The stages themselves are :mod:`aggregator.run.pipeline`'s.
 
 One worker thread runs the jobs, so stages never overlap; missed runs are coalesced into one; the run lock is
 held for the daemon's whole life, so cron runs and a second daemon exit at once. SIGTERM or SIGINT lets the step
@@ -19,8 +19,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config import Config
-from .db import Database
+from ..config import Config
+from ..db import Database
 from .locking import run_lock
 from .pipeline import STEPS, run_cycle
 

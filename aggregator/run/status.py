@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .db.models import Article, Feed, Story, Topic
-from .fulltext import extraction_status
-from .newsletter import newsletter_status
-from .runs import last_runs
+from ..db.models import Article, Feed, Story, Topic
+from ..fulltext.extract import extraction_status
+from ..publish.newsletter import newsletter_status
+from .records import last_runs
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
-from .errors import FetchError
-from .fetch import Fetcher
+from ..errors import FetchError
+from .http import Fetcher
 
 log = logging.getLogger(__name__)
 

@@ -35,9 +35,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
-from .sanitize import html_to_text, safe_url
-from .status import feed_state
+from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from ..run.status import feed_state
+from ..sanitize import html_to_text, safe_url
 
 HALF_LIFE_HOURS = 12.0
 MOMENTUM_HOURS = 6.0

@@ -26,8 +26,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from .config import FetchConfig
-from .errors import FetchError
+from ..config import FetchConfig
+from ..errors import FetchError
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .config import FeedConfig, check_http_url
-from .db.models import Article, Feed
-from .errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
+from ..config import FeedConfig, check_http_url
+from ..db.models import Article, Feed
+from ..errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
 
 FULLTEXT_MODES = ("auto", "always", "never")
 

@@ -1,0 +1,10 @@
+"""Ingest: feeds in, stored articles out.
+
+    feed list (config, CLI, OPML: feeds, opml)
+      -> due feeds (schedule, pure)
+      -> HTTP client with the address guard (http) -> bytes + headers
+      -> parse (the only feedparser import) -> FeedData / EntryData
+      -> store: articles upserted by (feed, guid), URL copies linked      [`aggregator fetch`: fetch]
+
+robots.txt rules (robots) and URL canonicalisation (urls) are shared with the full-text stage.
+"""
