@@ -1,6 +1,6 @@
 """Database access: engine and sessions (:mod:`.engine`) and the ORM tables (:mod:`.models`)."""
 
-from .engine import Database, check_schema, current_revision, head_revision, is_sqlite, upgrade
+from .engine import Database, check_schema, current_revision, head_revision, upgrade
 from .models import (
     Article,
     Base,
@@ -29,6 +29,5 @@ __all__ = [
     "check_schema",
     "current_revision",
     "head_revision",
-    "is_sqlite",
     "upgrade",
 ]

@@ -52,10 +52,6 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"cannot use database {parsed.render_as_string(hide_password=True)}: {e}") from e
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 class Database:
     """An engine and its session factory. ``with db.session() as s:`` commits on success, rolls back on error."""
 

@@ -1,4 +1,4 @@
-"""Delivering finished email messages: SMTP, `.eml` files in a directory, or a printout.
+"""Delivering finished email messages: SMTP or `.eml` files in a directory.
 
 A transport gets the exact bytes the send ledger stored and either returns (the message was accepted)
 or raises :class:`DeliveryError` (nothing can be assumed delivered). Nothing here decides what to send.
@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol, TextIO
+from typing import Literal, Protocol
 
 from ..errors import NewsletterError
 
@@ -113,18 +113,6 @@ class DirTransport:
         except OSError as e:
             raise DeliveryError(f"cannot write {target}: {e}") from e
         return str(target)
-
-
-@dataclass(frozen=True)
-class PrintTransport:
-    """Prints the message (the dry run)."""
-
-    stream: TextIO
-
-    def deliver(self, message: bytes, *, sender: str, recipients: Sequence[str], name: str) -> str:
-        self.stream.write(message.decode("utf-8", errors="replace").replace("\r\n", "\n"))
-        self.stream.write("\n")
-        return "standard output"
 
 
 def write_atomically(target: Path, data: bytes) -> None:

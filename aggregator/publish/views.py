@@ -265,10 +265,6 @@ def merged_map(session: Session) -> dict[int, int]:
     return resolved
 
 
-def live_story_ids(session: Session) -> list[int]:
-    return list(session.scalars(select(Story.id).where(Story.merged_into_id.is_(None)).order_by(Story.id)))
-
-
 def top_stories(session: Session, now: datetime, hours: float, limit: int) -> list[int]:
     """Ids of the best stories with coverage in the last ``hours``, best first.
 
