@@ -618,6 +618,7 @@ def reference_markdown() -> str:
     """The configuration reference as a Markdown table (printed by `aggregator config-reference`)."""
     lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
     for key, kind, default, doc in reference():
-        doc = doc.replace("|", "\\|")
-        lines.append(f"| `{key}` | {kind} | `{default}` | {doc} |")
+        cells = (f"`{key}`", kind, f"`{default}`", doc)
+        # A `|` ends a table cell anywhere in a row, inside code spans too, unless escaped (GFM tables).
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from aggregator.cli import cli
-from aggregator.config import reference_markdown
+from aggregator.config import reference, reference_markdown
 
 from .conftest import REPO_ROOT
 
@@ -20,6 +23,32 @@ def test_readme_configuration_reference_is_current() -> None:
     assert match.group(1) == reference_markdown(), (
         "run `aggregator config-reference` and paste it into README.md"
     )
+
+
+def _tables(markdown: str) -> list[list[list[str]]]:
+    """Every table as GitHub renders it: rows of cells (their inline Markdown, escaped pipes resolved)."""
+    tables: list[list[list[str]]] = []
+    row: list[str] | None = None
+    tokens: list[Token] = MarkdownIt("commonmark").enable("table").parse(markdown)
+    for i, token in enumerate(tokens):
+        if token.type == "table_open":
+            tables.append([])
+        elif token.type == "tr_open":
+            row = []
+        elif token.type in ("th_open", "td_open") and row is not None:
+            inline = tokens[i + 1]
+            row.append(inline.content if inline.type == "inline" else "")
+        elif token.type == "tr_close" and row is not None:
+            tables[-1].append(row)
+            row = None
+    return tables
+
+
+def test_readme_configuration_table_renders_each_setting_as_written() -> None:
+    (config_table,) = [t for t in _tables(README) if t[0] == ["key", "type", "default", "meaning"]]
+    rendered = config_table[1:]
+    expected = [[f"`{key}`", kind, f"`{default}`", doc] for key, kind, default, doc in reference()]
+    assert rendered == expected
 
 
 def test_readme_documents_every_command() -> None:
