@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from . import __version__
 from .config import Config, find_config_path, load_config, reference_markdown
-from .db import Database, check_schema, upgrade
+from .db import Database, FeedStatus, RunOutcome, SendState, check_schema, upgrade
 from .errors import AggregatorError
 from .evaluation.related import evaluate_related
 from .evaluation.topics import evaluate_topics
@@ -228,7 +228,7 @@ def feeds_import(app: App, file: Path) -> None:
 def feeds_export(app: App, output: Path | None) -> None:
     """Write all feeds as OPML 2.0."""
     with app.session() as s:
-        triples = [(f.url, f.title, f.site_url) for f in list_feeds(s) if f.status != "removed"]
+        triples = [(f.url, f.title, f.site_url) for f in list_feeds(s) if f.status != FeedStatus.REMOVED]
     data = export_opml(triples, title="aggregator feeds", now=app.now())
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
@@ -316,9 +316,9 @@ def newsletter(app: App, dry_run: bool, to_dir: Path | None, send: bool) -> None
     for o in result.outcomes:
         span = f"{o.period.start:%Y-%m-%d %H:%M} .. {o.period.end:%Y-%m-%d %H:%M} UTC"
         head = f"Digest {o.send_id}{' (retry)' if o.retried else ''}: {o.story_count} stories, {span}"
-        if o.state == "empty":
+        if o.state == SendState.EMPTY:
             click.echo(f"Nothing new since {o.period.start:%Y-%m-%d %H:%M} UTC: no email.")
-        elif o.state == "sent":
+        elif o.state == SendState.SENT:
             click.echo(f"{head}, delivered to {o.delivered_to}.")
         else:
             click.echo(f"{head}, NOT delivered: {o.error}")
@@ -395,7 +395,7 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
         else:
             summary = fetch_feeds(db, app.config, app.now(), all=all_feeds, feed_url=feed_url)
         step.counts = summary.counts()
-        step.outcome = "partial" if summary.failed else "ok"
+        step.outcome = RunOutcome.PARTIAL if summary.failed else RunOutcome.OK
         step.detail = summary.line() if summary.failed else None
     log.info("%s", summary.line())
 
@@ -411,7 +411,7 @@ def extract(app: App, article_id: int | None, limit: int | None) -> None:
         summary = run_extract(db, app.config, app.now(), limit=limit, article_id=article_id)
         record.counts = summary.counts()
         if summary.failed or summary.retry:
-            record.outcome = "partial"
+            record.outcome = RunOutcome.PARTIAL
     click.echo(summary.line())
     for article, reason in summary.errors[:20]:
         click.echo(f"  article {article}: {reason}")

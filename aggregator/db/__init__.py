@@ -13,14 +13,19 @@ from .models import (
     StoryTopic,
     Topic,
 )
+from .states import ExtractStatus, FeedStatus, RunOutcome, SendState
 
 __all__ = [
     "Article",
     "Base",
     "Database",
+    "ExtractStatus",
     "Feed",
+    "FeedStatus",
     "NewsletterSend",
     "Run",
+    "RunOutcome",
+    "SendState",
     "Story",
     "StoryArticle",
     "StoryRelation",

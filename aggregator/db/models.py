@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .states import ExtractStatus, FeedStatus, RunOutcome, SendState
 
 URL_LEN = 2048
 
@@ -56,6 +59,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumString(TypeDecorator[E]):
+    """A :class:`StrEnum` stored as its string value in a VARCHAR, and read back as the enum."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
@@ -74,8 +97,7 @@ class Feed(Base):
     config_url: Mapped[str | None] = mapped_column(String(URL_LEN), index=True)
     # None: use [fulltext].default; otherwise "auto", "always" or "never".
     fulltext: Mapped[str | None] = mapped_column(String(8))
-    # "active" (polled), "gone" (410: kept, not polled), "removed" (dropped from config.toml: kept, not polled).
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[FeedStatus] = mapped_column(EnumString(FeedStatus), default=FeedStatus.ACTIVE)
     added_at: Mapped[datetime]
     # HTTP validators exactly as received, and a hash of the last body, for change detection.
     etag: Mapped[str | None] = mapped_column(String(1024))
@@ -124,9 +146,9 @@ class Article(Base):
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
     duplicate_reason: Mapped[str | None] = mapped_column(String(16))  # "url" or "text"
-    # Full-text extraction: status None (not decided), "pending", "done", "failed", "skipped".
+    # Full-text extraction: status None until decided (see ExtractStatus).
     extracted_text: Mapped[str | None] = mapped_column(Text)
-    extract_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    extract_status: Mapped[ExtractStatus | None] = mapped_column(EnumString(ExtractStatus), index=True)
     extract_attempts: Mapped[int] = mapped_column(default=0)
     extract_error: Mapped[str | None] = mapped_column(Text)
     extract_after: Mapped[datetime | None]
@@ -202,7 +224,7 @@ class NewsletterSend(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     period_start: Mapped[datetime]
     period_end: Mapped[datetime] = mapped_column(index=True)
-    state: Mapped[str] = mapped_column(String(16), default="built")  # built, sent, failed, empty
+    state: Mapped[SendState] = mapped_column(EnumString(SendState), default=SendState.BUILT)
     message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     subject: Mapped[str] = mapped_column(Text, default="")
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -223,6 +245,6 @@ class Run(Base):
     step: Mapped[str] = mapped_column(String(32), index=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16), default="running")  # running, ok, partial, error
+    outcome: Mapped[RunOutcome] = mapped_column(EnumString(RunOutcome), default=RunOutcome.RUNNING)
     detail: Mapped[str | None] = mapped_column(Text)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -2,20 +2,21 @@
 
 Data flow (``aggregator extract``, and the full cycle after polling)::
 
-    decide_articles    extract_status NULL -> "pending" (the feed's mode wants the page) | "skipped"
-    due_articles       "pending" whose extract_after has passed            -> [PageJob]
+    decide_articles    extract_status NULL -> pending (the feed's mode wants the page) | skipped
+    due_articles       pending, whose extract_after has passed             -> [PageJob]
     for each job (fulltext.concurrency at once; per host: fetch.per_host_concurrency and
                   fulltext.per_host_delay between request starts):
-        robots.txt     disallowed -> "skipped"; unreachable -> a failure, retried later
+        robots.txt     disallowed -> skipped; unreachable -> a failure, retried later
         fetch page     our client: deadline, decoded size cap, address guard on every hop
         check          2xx and text/html or application/xhtml+xml, else a failure
         extract        trafilatura in a worker process with a time limit (aggregator.fulltext.worker)
-        store          one short transaction per article: "done", or a failure
+        store          one short transaction per article: done, or a failure
 
 A failure adds one to ``extract_attempts`` and sets ``extract_after`` (the retry time, doubling from
 ``fulltext.retry_minutes``); at ``fulltext.max_attempts`` attempts, or at once for a failure a retry
-cannot fix (404, not HTML, too large), the article is "failed". Nothing is silently dropped: every
-article ends "done", "failed" or "skipped" with the reason in ``extract_error``. No session is open
+cannot fix (404, not HTML, too large), the article is failed. Nothing is silently dropped: every
+article ends done, failed or skipped (:class:`~aggregator.db.states.ExtractStatus`) with the reason in
+``extract_error``. No session is open
 while a page is fetched or extracted, so the step can be stopped at any point and run again.
 
 What changes on an article: ``extracted_text``, and ``language``, ``author``, ``image_url`` and the
@@ -44,6 +45,7 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..db import Database
 from ..db.models import Article, Feed
+from ..db.states import ExtractStatus
 from ..errors import ExtractError, FetchError
 from ..ingest.http import PAGE_ACCEPT, Fetcher, FetchOptions, Response
 from ..ingest.robots import RobotsCache, host_key
@@ -165,7 +167,7 @@ class PageJob:
 
 
 def decide_articles(session: Session, config: Config) -> tuple[int, int]:
-    """Give every undecided article a status: "pending" or "skipped". Returns (pending, skipped)."""
+    """Give every undecided article a status: pending or skipped. Returns (pending, skipped)."""
     default, min_words = config.fulltext.default, config.fulltext.min_words
     modes = dict((row[0], row[1]) for row in session.execute(select(Feed.id, Feed.fulltext)))
     pending = skipped = 0
@@ -185,10 +187,10 @@ def decide_articles(session: Session, config: Config) -> tuple[int, int]:
             article.extract_attempts, article.extract_after = 0, None
             reason = _skip_reason(article, mode, min_words)
             if reason is None:
-                article.extract_status, article.extract_error = "pending", None
+                article.extract_status, article.extract_error = ExtractStatus.PENDING, None
                 pending += 1
             else:
-                article.extract_status, article.extract_error = "skipped", reason
+                article.extract_status, article.extract_error = ExtractStatus.SKIPPED, reason
                 skipped += 1
         session.flush()
     return pending, skipped
@@ -213,7 +215,7 @@ def due_articles(
     stmt = (
         select(Article.id, Article.url, Article.extract_attempts)
         .where(
-            Article.extract_status == "pending",
+            Article.extract_status == ExtractStatus.PENDING,
             or_(Article.extract_after.is_(None), Article.extract_after <= now),
         )
         .order_by(Article.published_at.desc(), Article.id)
@@ -232,7 +234,7 @@ def request_article(session: Session, article_id: int) -> Article:
         raise ExtractError(f"no article with id {article_id} (see `aggregator status`)")
     if safe_url(article.url) is None:
         raise ExtractError(f"article {article_id} has no http(s) URL to fetch")
-    article.extract_status, article.extract_attempts = "pending", 0
+    article.extract_status, article.extract_attempts = ExtractStatus.PENDING, 0
     article.extract_after = article.extract_error = None
     return article
 
@@ -250,7 +252,7 @@ def record_success(session: Session, article_id: int, extracted: Extracted, now:
     if article is None:  # deleted with its feed while the page was fetched
         return
     article.extracted_text = extracted.text
-    article.extract_status, article.extract_error = "done", None
+    article.extract_status, article.extract_error = ExtractStatus.DONE, None
     article.extract_attempts += 1
     article.extract_after = None
     if not article.language and extracted.language:
@@ -272,18 +274,18 @@ def record_failure(
     now: datetime,
     max_attempts: int,
     retry_minutes: float,
-) -> str:
-    """Count a failed attempt; returns the new status ("pending" to retry later, or "failed")."""
+) -> ExtractStatus:
+    """Count a failed attempt; returns the new status (pending: retried later, or failed)."""
     article = session.get(Article, article_id)
     if article is None:
-        return "failed"
+        return ExtractStatus.FAILED
     article.extract_attempts += 1
     article.extract_error = reason[:2000]
     if permanent or article.extract_attempts >= max_attempts:
-        article.extract_status = "failed"
+        article.extract_status = ExtractStatus.FAILED
         article.extract_after = now  # when it was given up: `status` lists the latest failures first
     else:
-        article.extract_status = "pending"
+        article.extract_status = ExtractStatus.PENDING
         article.extract_after = now + retry_delay(article.extract_attempts, retry_minutes)
     return article.extract_status
 
@@ -291,7 +293,11 @@ def record_failure(
 def record_skip(session: Session, article_id: int, reason: str, now: datetime) -> None:
     article = session.get(Article, article_id)
     if article is not None:
-        article.extract_status, article.extract_error, article.extract_after = "skipped", reason, now
+        article.extract_status, article.extract_error, article.extract_after = (
+            ExtractStatus.SKIPPED,
+            reason,
+            now,
+        )
 
 
 # Politeness -------------------------------------------------------------------------------------------------
@@ -458,7 +464,7 @@ class Extraction:
                 max_attempts=ft.max_attempts,
                 retry_minutes=ft.retry_minutes,
             )
-        if status == "failed":
+        if status == ExtractStatus.FAILED:
             self.summary.failed += 1
         else:
             self.summary.retry += 1
@@ -498,7 +504,7 @@ def run_extract(
 
 def extraction_status(session: Session, *, last: int = 5) -> dict[str, Any]:
     """The "extraction" block of `aggregator status`: counts by status and the latest errors."""
-    counts = {
+    counts: dict[ExtractStatus | None, int] = {
         status: count
         for status, count in session.execute(
             select(Article.extract_status, func.count())
@@ -512,25 +518,25 @@ def extraction_status(session: Session, *, last: int = 5) -> dict[str, Any]:
     retrying = session.scalar(
         select(func.count())
         .select_from(Article)
-        .where(Article.extract_status == "pending", Article.extract_attempts > 0)
+        .where(Article.extract_status == ExtractStatus.PENDING, Article.extract_attempts > 0)
     )
     rows = session.execute(
         select(
             Article.id, Article.url, Article.extract_status, Article.extract_attempts, Article.extract_error
         )
         .where(
-            Article.extract_status.in_(("failed", "pending")),
+            Article.extract_status.in_((ExtractStatus.FAILED, ExtractStatus.PENDING)),
             Article.extract_error.is_not(None),
         )
         .order_by(Article.extract_after.desc(), Article.id.desc())
         .limit(last)
     )
     return {
-        "pending": int(counts.get("pending", 0)),
+        "pending": counts.get(ExtractStatus.PENDING, 0),
         "retrying": int(retrying or 0),
-        "done": int(counts.get("done", 0)),
-        "failed": int(counts.get("failed", 0)),
-        "skipped": int(counts.get("skipped", 0)),
+        "done": counts.get(ExtractStatus.DONE, 0),
+        "failed": counts.get(ExtractStatus.FAILED, 0),
+        "skipped": counts.get(ExtractStatus.SKIPPED, 0),
         "undecided": int(undecided or 0),
         "last_errors": [
             {"article_id": id_, "url": url, "status": st, "attempts": n, "error": err}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..config import FeedConfig, check_http_url
 from ..db.models import Article, Feed
+from ..db.states import FeedStatus
 from ..errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
 
 FULLTEXT_MODES = ("auto", "always", "never")
@@ -45,7 +46,9 @@ def add_feed(
         raise ValueError(f"fulltext must be one of {FULLTEXT_MODES}")
     if session.scalar(select(Feed.id).where(Feed.url == url)) is not None:
         raise FeedExistsError(url, "this feed is already stored")
-    feed = Feed(url=url, title=title, fulltext=fulltext, origin=origin, status="active", added_at=now)
+    feed = Feed(
+        url=url, title=title, fulltext=fulltext, origin=origin, status=FeedStatus.ACTIVE, added_at=now
+    )
     session.add(feed)
     session.flush()
     return feed
@@ -93,12 +96,12 @@ def sync_config_feeds(session: Session, feeds: Iterable[FeedConfig], *, now: dat
         if cfg.title:
             feed.title = cfg.title
         feed.fulltext = cfg.fulltext
-        if feed.status == "removed":
-            feed.status = "active"
+        if feed.status == FeedStatus.REMOVED:
+            feed.status = FeedStatus.ACTIVE
             result.reactivated.append(url)
     for feed in stored:
-        if feed.origin == "config" and feed.config_url not in wanted and feed.status != "removed":
-            feed.status = "removed"
+        if feed.origin == "config" and feed.config_url not in wanted and feed.status != FeedStatus.REMOVED:
+            feed.status = FeedStatus.REMOVED
             result.removed.append(feed.url)
     session.flush()
     return result

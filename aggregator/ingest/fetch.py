@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..db import Database
 from ..db.models import Feed
+from ..db.states import FeedStatus
 from ..errors import FeedNotFoundError, FetchError, ParseError
 from .http import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
 from .parse import FeedData, parse_feed, parse_feed_timed
@@ -121,7 +122,7 @@ def due_feeds(
         if feed is None:
             raise FeedNotFoundError(feed_url, "no such feed (see `aggregator feeds list`)")
         return [feed]
-    stmt = select(Feed).where(Feed.status == "active").order_by(Feed.id)
+    stmt = select(Feed).where(Feed.status == FeedStatus.ACTIVE).order_by(Feed.id)
     if not all:
         stmt = stmt.where(or_(Feed.next_fetch_at.is_(None), Feed.next_fetch_at <= now))
     return list(session.scalars(stmt))
@@ -325,8 +326,8 @@ class _Poller:
             feed.site_url = data.site_url or feed.site_url
         feed.last_fetched_at = feed.last_success_at = now
         feed.consecutive_errors = 0
-        if feed.status == "gone":  # fetched on request (--feed) and back: poll it again
-            feed.status = "active"
+        if feed.status == FeedStatus.GONE:  # fetched on request (--feed) and back: poll it again
+            feed.status = FeedStatus.ACTIVE
             log.info("feed %s answers again: no longer gone", feed.url)
         feed.last_status_code = response.status
         feed.next_fetch_at = next_fetch_after_success(
@@ -364,7 +365,7 @@ class _Poller:
 
     def _record_gone(self, s: Session, snap: FeedSnapshot, response: Response) -> None:
         feed = s.get_one(Feed, snap.id)
-        feed.status = "gone"
+        feed.status = FeedStatus.GONE
         feed.last_fetched_at = feed.last_error_at = self.now
         feed.last_error = "410 Gone: the publisher removed this feed; it is kept but no longer polled"
         feed.last_status_code = 410

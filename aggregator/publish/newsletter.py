@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..db import Database
 from ..db.models import Article, Feed, NewsletterSend, Story, StoryArticle
+from ..db.states import SendState
 from ..errors import NewsletterError
 from ..sanitize import html_to_text, truncate_words
 from .mailer import DeliveryError, DirTransport, SmtpTransport, Transport, safe_name
@@ -64,7 +65,7 @@ log = logging.getLogger(__name__)
 
 SUMMARY_WORDS = 60
 HEADLINE_CHARS = 90  # in the Subject line
-PENDING_STATES = ("built", "failed")
+PENDING_STATES = (SendState.BUILT, SendState.FAILED)
 
 
 # --- selection: pure functions over plain data ------------------------------------------------------
@@ -371,7 +372,7 @@ def compose_message(config: Config, rendered: RenderedDigest, *, message_id: str
 class SendOutcome:
     send_id: int
     period: Period
-    state: str  # sent, failed, empty
+    state: SendState  # sent, failed or empty
     story_count: int
     message_id: str | None = None
     delivered_to: str | None = None
@@ -385,11 +386,11 @@ class NewsletterResult:
 
     @property
     def sent(self) -> list[SendOutcome]:
-        return [o for o in self.outcomes if o.state == "sent"]
+        return [o for o in self.outcomes if o.state == SendState.SENT]
 
     @property
     def failed(self) -> list[SendOutcome]:
-        return [o for o in self.outcomes if o.state == "failed"]
+        return [o for o in self.outcomes if o.state == SendState.FAILED]
 
 
 def next_period(session: Session, config: Config, now: datetime) -> Period | None:
@@ -426,14 +427,14 @@ def build_next_digest(db: Database, config: Config, now: datetime) -> int | None
             return None
         digest = plan_digest(s, config, period)
         last = s.scalars(select(NewsletterSend).order_by(NewsletterSend.period_end.desc()).limit(1)).first()
-        if not digest.stories and last is not None and last.state == "empty":
+        if not digest.stories and last is not None and last.state == SendState.EMPTY:
             last.period_end = period.end
             log.info("newsletter: nothing new since %s", last.period_start)
             return last.id
         row = NewsletterSend(
             period_start=period.start,
             period_end=period.end,
-            state="built" if digest.stories else "empty",
+            state=SendState.BUILT if digest.stories else SendState.EMPTY,
             recipients=list(config.newsletter.recipients),
             story_count=len(digest.stories),
             created_at=now,
@@ -474,14 +475,18 @@ def deliver_send(
     except DeliveryError as e:
         with db.session() as s:
             row = s.get_one(NewsletterSend, send_id)
-            row.state, row.attempts, row.last_error = "failed", row.attempts + 1, str(e)
+            row.state, row.attempts, row.last_error = SendState.FAILED, row.attempts + 1, str(e)
         log.warning("newsletter: digest %d not delivered (will retry next run): %s", send_id, e)
-        return SendOutcome(send_id, period, "failed", count, message_id, error=str(e), retried=retried)
+        return SendOutcome(
+            send_id, period, SendState.FAILED, count, message_id, error=str(e), retried=retried
+        )
     with db.session() as s:
         row = s.get_one(NewsletterSend, send_id)
-        row.state, row.attempts, row.sent_at, row.last_error = "sent", row.attempts + 1, now, None
+        row.state, row.attempts, row.sent_at, row.last_error = SendState.SENT, row.attempts + 1, now, None
     log.info("newsletter: digest %d delivered to %s", send_id, where)
-    return SendOutcome(send_id, period, "sent", count, message_id, delivered_to=where, retried=retried)
+    return SendOutcome(
+        send_id, period, SendState.SENT, count, message_id, delivered_to=where, retried=retried
+    )
 
 
 def run_newsletter(db: Database, config: Config, now: datetime, transport: Transport) -> NewsletterResult:
@@ -494,7 +499,7 @@ def run_newsletter(db: Database, config: Config, now: datetime, transport: Trans
     for send_id in pending:
         outcome = deliver_send(db, config, send_id, transport, now)
         outcomes.append(outcome)
-        if outcome.state != "sent":
+        if outcome.state != SendState.SENT:
             return NewsletterResult(tuple(outcomes))  # keep the order: no newer digest before this one
     new_id = build_next_digest(db, config, now)
     if new_id is None:
@@ -502,8 +507,8 @@ def run_newsletter(db: Database, config: Config, now: datetime, transport: Trans
     with db.session() as s:
         row = s.get_one(NewsletterSend, new_id)
         state, period = row.state, Period(row.period_start, row.period_end)
-    if state == "empty":
-        outcomes.append(SendOutcome(new_id, period, "empty", 0))
+    if state == SendState.EMPTY:
+        outcomes.append(SendOutcome(new_id, period, SendState.EMPTY, 0))
     else:
         outcomes.append(deliver_send(db, config, new_id, transport, now))
     return NewsletterResult(tuple(outcomes))
@@ -587,12 +592,12 @@ def _iso(value: datetime | None) -> str | None:
 
 def newsletter_status(session: Session) -> dict[str, Any]:
     """For `aggregator status`: counts by state, the last digest sent, and every pending one."""
-    counts: Mapping[str, int] = dict(
+    counts: Mapping[SendState, int] = dict(
         session.execute(select(NewsletterSend.state, func.count()).group_by(NewsletterSend.state)).all()
     )
     last_sent = session.scalars(
         select(NewsletterSend)
-        .where(NewsletterSend.state == "sent")
+        .where(NewsletterSend.state == SendState.SENT)
         .order_by(NewsletterSend.period_end.desc())
     ).first()
     pending = session.scalars(
@@ -601,7 +606,10 @@ def newsletter_status(session: Session) -> dict[str, Any]:
         .order_by(NewsletterSend.period_end, NewsletterSend.id)
     ).all()
     return {
-        "counts": {state: counts.get(state, 0) for state in ("sent", "empty", "built", "failed")},
+        "counts": {
+            state.value: counts.get(state, 0)
+            for state in (SendState.SENT, SendState.EMPTY, SendState.BUILT, SendState.FAILED)
+        },
         "last_period_end": _iso(session.scalar(select(func.max(NewsletterSend.period_end)))),
         "last_sent": None
         if last_sent is None

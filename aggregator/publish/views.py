@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from ..db.states import FeedStatus
 from ..run.status import feed_state
 from ..sanitize import html_to_text, safe_url
 
@@ -529,7 +530,7 @@ def feed_health(session: Session, now: datetime) -> list[FeedHealth]:
                 last_error_at=f.last_error_at,
                 last_error=f.last_error,
                 consecutive_errors=f.consecutive_errors,
-                next_poll=f.next_fetch_at if f.status == "active" else None,
+                next_poll=f.next_fetch_at if f.status == FeedStatus.ACTIVE else None,
             )
         )
     return result

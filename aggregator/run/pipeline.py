@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..config import Config
-from ..db import Database
+from ..db import Database, RunOutcome
 from .records import record_step
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ STEPS = ("fetch", "extract", "cluster", "render", "newsletter")
 @dataclass
 class StepResult:
     step: str
-    outcome: str  # ok, partial, skipped, error
+    outcome: RunOutcome
     line: str
     counts: dict[str, Any] = field(default_factory=dict)
 
@@ -43,7 +43,7 @@ class CycleResult:
 
     @property
     def failed(self) -> list[StepResult]:
-        return [s for s in self.steps if s.outcome == "error"]
+        return [s for s in self.steps if s.outcome == RunOutcome.ERROR]
 
     def line(self) -> str:
         return "; ".join(f"{s.step}: {s.outcome}" for s in self.steps)
@@ -56,21 +56,22 @@ def _fetch(db: Database, config: Config, now: datetime) -> StepResult:
     from ..ingest.fetch import fetch_feeds
 
     s = fetch_feeds(db, config, now)
-    return StepResult("fetch", "partial" if s.failed else "ok", s.line(), s.counts())
+    return StepResult("fetch", RunOutcome.PARTIAL if s.failed else RunOutcome.OK, s.line(), s.counts())
 
 
 def _extract(db: Database, config: Config, now: datetime) -> StepResult:
     from ..fulltext.extract import run_extract
 
     s = run_extract(db, config, now)
-    return StepResult("extract", "partial" if s.failed or s.retry else "ok", s.line(), s.counts())
+    outcome = RunOutcome.PARTIAL if s.failed or s.retry else RunOutcome.OK
+    return StepResult("extract", outcome, s.line(), s.counts())
 
 
 def _cluster(db: Database, config: Config, now: datetime) -> StepResult:
     from ..stories.cluster import cluster_pending
 
     s = cluster_pending(db, config, now)
-    return StepResult("cluster", "ok", s.line(), s.counts())
+    return StepResult("cluster", RunOutcome.OK, s.line(), s.counts())
 
 
 def _render(db: Database, config: Config, now: datetime) -> StepResult:
@@ -80,7 +81,7 @@ def _render(db: Database, config: Config, now: datetime) -> StepResult:
     state = "published" if s.swapped else "unchanged"
     counts = {"files": s.pages, "written": s.written, "removed": s.removed, "stories": s.stories}
     return StepResult(
-        "render", "ok", f"render: site {state} at {s.out_dir} ({s.written} files written)", counts
+        "render", RunOutcome.OK, f"render: site {state} at {s.out_dir} ({s.written} files written)", counts
     )
 
 
@@ -89,10 +90,11 @@ def _newsletter(db: Database, config: Config, now: datetime) -> StepResult:
 
     result = newsletter_step(db, config, now)
     if result is None:
-        return StepResult("newsletter", "skipped", "newsletter: not due")
+        return StepResult("newsletter", RunOutcome.SKIPPED, "newsletter: not due")
     sent, failed = len(result.sent), len(result.failed)
     line = f"newsletter: {sent} digest(s) delivered, {failed} failed"
-    return StepResult("newsletter", "partial" if failed else "ok", line, {"sent": sent, "failed": failed})
+    outcome = RunOutcome.PARTIAL if failed else RunOutcome.OK
+    return StepResult("newsletter", outcome, line, {"sent": sent, "failed": failed})
 
 
 STEP_FUNCTIONS: dict[str, StepFn] = {
@@ -110,10 +112,10 @@ def run_step(db: Database, config: Config, clock: Callable[[], datetime], step: 
         with record_step(db, step, clock) as record:
             result = STEP_FUNCTIONS[step](db, config, clock())
             record.counts, record.outcome = result.counts, result.outcome
-            record.detail = result.line if result.outcome != "ok" else None
+            record.detail = result.line if result.outcome != RunOutcome.OK else None
     except Exception as e:  # the one place that catches broadly: a failed stage must not stop the others
         log.exception("%s failed", step)
-        return StepResult(step, "error", f"{step}: failed: {type(e).__name__}: {e}")
+        return StepResult(step, RunOutcome.ERROR, f"{step}: failed: {type(e).__name__}: {e}")
     log.info("%s", result.line)
     return result
 

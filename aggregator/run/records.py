@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db import Database, Run
+from ..db import Database, Run, RunOutcome
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +22,14 @@ class StepRecord:
     def __init__(self) -> None:
         self.counts: dict[str, Any] = {}
         self.detail: str | None = None
-        self.outcome = "ok"
+        self.outcome = RunOutcome.OK
 
 
 @contextmanager
 def record_step(db: Database, step: str, clock: Callable[[], datetime]) -> Iterator[StepRecord]:
-    """Write a `runs` row before the step and complete it after; an exception marks it "error" and propagates."""
+    """Write a `runs` row before the step and complete it after; an exception marks it an error and propagates."""
     with db.session() as s:
-        run = Run(step=step, started_at=clock(), outcome="running")
+        run = Run(step=step, started_at=clock(), outcome=RunOutcome.RUNNING)
         s.add(run)
         s.flush()
         run_id = run.id
@@ -37,7 +37,7 @@ def record_step(db: Database, step: str, clock: Callable[[], datetime]) -> Itera
     try:
         yield record
     except BaseException as e:
-        record.outcome, record.detail = "error", f"{type(e).__name__}: {e}"
+        record.outcome, record.detail = RunOutcome.ERROR, f"{type(e).__name__}: {e}"
         raise
     finally:
         with db.session() as s:

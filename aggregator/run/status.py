@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Article, Feed, Story, Topic
+from ..db.states import FeedStatus
 from ..fulltext.extract import extraction_status
 from ..publish.newsletter import newsletter_status
 from .records import last_runs
@@ -19,8 +20,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def feed_state(feed: Feed, now: datetime) -> str:
-    if feed.status != "active":
-        return feed.status
+    if feed.status != FeedStatus.ACTIVE:
+        return FeedStatus(feed.status).value
     if feed.consecutive_errors:
         return "error"
     if feed.last_success_at is None:
