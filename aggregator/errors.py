@@ -6,6 +6,8 @@ and exits non-zero without a traceback. Programming errors are not wrapped and p
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AggregatorError(Exception):
     """Base class of every error with a message meant for the user."""
@@ -41,9 +43,10 @@ class FeedError(AggregatorError):
         self.reason = message
         super().__init__(f"{url}: {message}")
 
-    def __reduce__(self) -> tuple[type[FeedError], tuple[str, str]]:
-        # Picklable with both arguments, so errors cross the parser's process pool intact.
-        return (type(self), (self.url, self.reason))
+    def __reduce__(self) -> tuple[type[FeedError], tuple[str, str], dict[str, Any]]:
+        # Picklable with both arguments and every attribute a subclass adds (FetchError.permanent), so
+        # errors cross the parser's process pool intact.
+        return (type(self), (self.url, self.reason), dict(self.__dict__))
 
 
 class FeedNotFoundError(FeedError, LookupError):
@@ -59,7 +62,16 @@ class InvalidFeedURLError(FeedError, ValueError):
 
 
 class FetchError(FeedError):
-    """The HTTP request for a feed or page failed."""
+    """The HTTP request for a feed or page failed.
+
+    ``permanent`` is set where the error is raised when asking again cannot help (the body is over the
+    size cap, the address guard refuses the host, a redirect loop, a URL we never fetch); timeouts and
+    connection failures are not permanent. Retry policies read this field, never the message.
+    """
+
+    def __init__(self, url: str, message: str, *, permanent: bool = False) -> None:
+        super().__init__(url, message)
+        self.permanent = permanent
 
 
 class ParseError(FeedError):

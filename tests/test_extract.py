@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import pickle
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.errors import ExtractError
+from aggregator.errors import ExtractError, FetchError
 from aggregator.evaluation.extraction import Page, SnippetPage, scores, shingle_tp_fp_fn, snippets_pass
 from aggregator.fulltext.extract import (
     article_body,
     check_response,
     decode_page,
     entry_word_count,
-    fetch_failure_is_permanent,
     media_type,
     retry_delay,
     wants_page,
@@ -25,8 +28,10 @@ from aggregator.fulltext.worker import (
     parse_page_date,
     run_trafilatura,
 )
-from aggregator.ingest.http import Response
+from aggregator.ingest.http import AddressPolicy, Fetcher, FetchOptions, Response
 from aggregator.ingest.robots import host_key, robots_url, rules_from_response
+
+from .httpserver import FeedServer
 
 UA = "aggregator/0.1 (+https://github.com/aggregator-news/aggregator)"
 PAGE = (
@@ -116,14 +121,49 @@ def test_page_checks() -> None:
         assert problem is not None and not problem.permanent
 
 
-def test_which_fetch_failures_are_retried() -> None:
-    assert fetch_failure_is_permanent("body larger than the cap of 10 bytes (decoded)")
-    assert fetch_failure_is_permanent("refused by the address guard: 127.0.0.1 is a loopback address")
-    assert fetch_failure_is_permanent("more than 5 redirects")
-    assert not fetch_failure_is_permanent("deadline of 60.0s exceeded")
-    assert fetch_failure_is_permanent("refusing 'ftp://x/': only http and https URLs are fetched")
-    assert not fetch_failure_is_permanent("cannot connect: Connection refused")  # the server may come back
-    assert not fetch_failure_is_permanent("read timeout: no data for 30.0s")
+def _fetch_error(url: str, policy: AddressPolicy | None = None, **limits: object) -> FetchError:
+    loopback = AddressPolicy(allowed=(ipaddress.ip_network("127.0.0.1/32"),))
+    options = FetchOptions(policy=policy or loopback, **limits)  # type: ignore[arg-type]
+
+    async def run() -> None:
+        async with Fetcher(options) as fetcher:
+            await fetcher.get(url)
+
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(run())
+    return caught.value
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_fetch_errors_say_whether_a_retry_can_help(feed_server: FeedServer) -> None:
+    """The client marks each failure where it raises it; the retry policy reads the field, not the text."""
+    feed_server.redirect("/loop-a", "/loop-b")
+    feed_server.redirect("/loop-b", "/loop-a")
+    permanent = [
+        _fetch_error(feed_server.oversized("/big", size=200_000), max_body_bytes=100_000),
+        _fetch_error(feed_server.url("/loop-a")),
+        _fetch_error(feed_server.route("/page", b"<html></html>"), policy=AddressPolicy()),  # guard refuses
+        _fetch_error("ftp://127.0.0.1/file"),
+    ]
+    assert all(e.permanent for e in permanent), [e.reason for e in permanent]
+    assert [p for p in feed_server.paths() if p == "/page"] == []  # the refused request was never sent
+    transient = [
+        _fetch_error(f"http://127.0.0.1:{_closed_port()}/page"),  # the server may come back
+        _fetch_error(feed_server.trickle("/slow", b"x" * 100, delay=0.2), deadline=0.3),
+    ]
+    assert not any(e.permanent for e in transient), [e.reason for e in transient]
+    copy = pickle.loads(pickle.dumps(permanent[0]))  # errors cross the parser's process pool
+    assert (copy.url, copy.reason, copy.permanent) == (permanent[0].url, permanent[0].reason, True)
+
+
+def test_robots_rules_carry_a_permanent_fetch_failure() -> None:
+    assert rules_from_response(None, b"", "refused by the address guard", permanent=True).permanent
+    assert not rules_from_response(None, b"", "connect timeout").permanent
 
 
 def test_decoding_follows_the_header_charset() -> None:

@@ -224,7 +224,11 @@ def test_redirect_loop_is_recorded_as_an_error(feed_server: FeedServer, db: Data
     add(db, url)
     summary = poll(db, cfg)
     assert summary.failed == [(url, f"redirect loop: {feed_server.url('/b')} -> {url}")]
-    assert feed(db, url).consecutive_errors == 1
+    assert summary.outcomes[0].permanent
+    f = feed(db, url)
+    assert f.consecutive_errors == 1
+    # Asking again in half an hour cannot help: a permanent failure waits the longest backoff at once.
+    assert f.next_fetch_at == NOW + timedelta(hours=cfg.fetch.backoff_max_hours)
 
 
 def test_410_marks_the_feed_gone_and_it_is_not_polled_again(

@@ -68,3 +68,9 @@ def test_error_honours_a_longer_retry_after() -> None:
     assert at == NOW + 3 * 60 * MIN
     short = next_fetch_after_error(NOW, consecutive_errors=3, interval=30 * MIN, cap=CAP, retry_after=MIN)
     assert short == NOW + 120 * MIN
+
+
+def test_a_permanent_error_waits_the_longest_backoff_at_once() -> None:
+    first = next_fetch_after_error(NOW, consecutive_errors=1, interval=30 * MIN, cap=CAP, permanent=True)
+    assert first == NOW + CAP
+    assert next_fetch_after_error(NOW, consecutive_errors=1, interval=30 * MIN, cap=CAP) == NOW + 30 * MIN

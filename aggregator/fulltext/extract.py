@@ -113,23 +113,6 @@ def decode_page(body: bytes, charset: str | None) -> bytes | str:
     return body
 
 
-# FetchError carries only a message; these are the client's messages for failures a retry cannot fix
-# (the rest, timeouts and connection errors, are worth another attempt later).
-PERMANENT_FETCH_FAILURES = (
-    "larger than the cap",
-    "address guard",
-    "refusing ",
-    "bad URL",
-    "redirect loop",
-    "redirects",
-    "non-http",
-)
-
-
-def fetch_failure_is_permanent(reason: str) -> bool:
-    return any(marker in reason for marker in PERMANENT_FETCH_FAILURES)
-
-
 @dataclass(frozen=True)
 class PageProblem:
     """Why a fetched page cannot be used; ``permanent`` when retrying cannot help."""
@@ -423,7 +406,7 @@ class Extraction:
                 self.pacer.set_delay(key, delay)
             if rules.disallow_all:
                 reason = f"{rules.reason}; not fetching pages of {key} this run"
-                self._failure(job, reason, permanent=fetch_failure_is_permanent(rules.reason))
+                self._failure(job, reason, permanent=rules.permanent)
                 return
             if not rules.allows(job.url, self.options.user_agent):
                 self.summary.robots_skipped += 1
@@ -434,7 +417,7 @@ class Extraction:
             async with self.pacer.slot(key):
                 response = await fetcher.get(job.url, accept=PAGE_ACCEPT)
         except FetchError as e:
-            self._failure(job, f"fetch: {e.reason}", permanent=fetch_failure_is_permanent(e.reason))
+            self._failure(job, f"fetch: {e.reason}", permanent=e.permanent)
             return
         problem = check_response(response)
         if problem is not None:

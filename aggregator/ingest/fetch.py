@@ -61,6 +61,7 @@ class FeedOutcome:
     entries: int = 0
     error: str | None = None
     status_code: int | None = None
+    permanent: bool = False  # the error is one a retry soon cannot fix (FetchError.permanent)
 
 
 @dataclass
@@ -226,8 +227,8 @@ class _Poller:
             response = await fetcher.get(snap.url, headers=headers)
         except FetchError as e:
             with self.db.session() as s:
-                self._record_error(s, snap, e.reason, None)
-            return FeedOutcome(snap.url, "error", error=e.reason)
+                self._record_error(s, snap, e.reason, None, permanent=e.permanent)
+            return FeedOutcome(snap.url, "error", error=e.reason, permanent=e.permanent)
 
         status = response.status
         if status == 410:
@@ -341,7 +342,15 @@ class _Poller:
         )
         self._track_redirect(s, feed, response.history)
 
-    def _record_error(self, s: Session, snap: FeedSnapshot, reason: str, response: Response | None) -> None:
+    def _record_error(
+        self,
+        s: Session,
+        snap: FeedSnapshot,
+        reason: str,
+        response: Response | None,
+        *,
+        permanent: bool = False,
+    ) -> None:
         feed = s.get_one(Feed, snap.id)
         now = self.now
         feed.last_fetched_at = feed.last_error_at = now
@@ -358,8 +367,15 @@ class _Poller:
             cap=self.cap,
             retry_after=retry_after,
             jitter=self._jitter(),
+            permanent=permanent,
         )
-        log.warning("feed %s: %s (%d in a row)", snap.url, reason, feed.consecutive_errors)
+        log.warning(
+            "feed %s: %s (%d in a row%s)",
+            snap.url,
+            reason,
+            feed.consecutive_errors,
+            "; permanent: next try after the longest backoff" if permanent else "",
+        )
         if response is not None:
             self._track_redirect(s, feed, response.history)
 

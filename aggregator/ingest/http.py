@@ -187,7 +187,9 @@ class _Decoder:
     def _add(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.cap:
-            raise FetchError(self.url, f"body larger than the cap of {self.cap} bytes (decoded)")
+            raise FetchError(
+                self.url, f"body larger than the cap of {self.cap} bytes (decoded)", permanent=True
+            )
         self.parts.append(data)
 
     def feed(self, chunk: bytes) -> None:
@@ -258,9 +260,11 @@ class Fetcher:
             host = parts.hostname
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError as e:
-            raise FetchError(original, f"bad URL {url!r}: {e}") from e
+            raise FetchError(original, f"bad URL {url!r}: {e}", permanent=True) from e
         if parts.scheme not in ("http", "https") or not host:
-            raise FetchError(original, f"refusing {url!r}: only http and https URLs are fetched")
+            raise FetchError(
+                original, f"refusing {url!r}: only http and https URLs are fetched", permanent=True
+            )
         try:
             ip = ipaddress.ip_address(host)
         except ValueError:
@@ -268,7 +272,9 @@ class Fetcher:
         reason = self.options.policy.refusal(ip)
         if reason is not None:
             raise FetchError(
-                original, f"refusing {url}: {host} is {reason} (see fetch.allow_private_networks)"
+                original,
+                f"refusing {url}: {host} is {reason} (see fetch.allow_private_networks)",
+                permanent=True,
             )
 
     async def get(
@@ -292,7 +298,9 @@ class Fetcher:
             cause = e.os_error
             if isinstance(cause, BlockedAddressError):
                 raise FetchError(
-                    url, f"refused by the address guard: {cause} (see fetch.allow_private_networks)"
+                    url,
+                    f"refused by the address guard: {cause} (see fetch.allow_private_networks)",
+                    permanent=True,
                 ) from None
             raise FetchError(url, f"cannot connect: {cause.strerror or cause}") from e
         except (aiohttp.ClientError, OSError, ValueError) as e:
@@ -312,11 +320,13 @@ class Fetcher:
                     target = urljoin(current, location.strip())
                     history.append(Redirect(resp.status, current, target))
                     if target in seen:
-                        raise FetchError(url, f"redirect loop: {current} -> {target}")
+                        raise FetchError(url, f"redirect loop: {current} -> {target}", permanent=True)
                     if len(history) > self.options.max_redirects:
-                        raise FetchError(url, f"more than {self.options.max_redirects} redirects")
+                        raise FetchError(
+                            url, f"more than {self.options.max_redirects} redirects", permanent=True
+                        )
                     if urlsplit(target).scheme not in ("http", "https"):
-                        raise FetchError(url, f"redirect to a non-http URL {target!r}")
+                        raise FetchError(url, f"redirect to a non-http URL {target!r}", permanent=True)
                     seen.add(target)
                     current = target
                     continue
@@ -335,7 +345,9 @@ class Fetcher:
         length = resp.content_length
         encoding = resp.headers.get("Content-Encoding", "").strip().lower()
         if length is not None and length > cap:
-            raise FetchError(url, f"body larger than the cap of {cap} bytes (Content-Length {length})")
+            raise FetchError(
+                url, f"body larger than the cap of {cap} bytes (Content-Length {length})", permanent=True
+            )
         decoder = _Decoder(encoding, cap, url)
         async for chunk in resp.content.iter_chunked(CHUNK):
             decoder.feed(chunk)

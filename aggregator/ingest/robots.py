@@ -32,6 +32,7 @@ class RobotsRules:
     allow_all: bool = False
     disallow_all: bool = False
     reason: str = ""  # why there are no rules (for the error stored on a skipped article)
+    permanent: bool = False  # robots.txt could not be fetched and asking again cannot help
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.disallow_all:
@@ -64,11 +65,18 @@ def parse_robots(body: bytes) -> RobotsRules:
     return RobotsRules(parser=parser)
 
 
-def rules_from_response(status: int | None, body: bytes, error: str = "") -> RobotsRules:
-    """RFC 9309: 2xx parsed, 4xx "unavailable" (allow all), 5xx or ``None`` (no answer) "unreachable"."""
+def rules_from_response(
+    status: int | None, body: bytes, error: str = "", *, permanent: bool = False
+) -> RobotsRules:
+    """RFC 9309: 2xx parsed, 4xx "unavailable" (allow all), 5xx or ``None`` (no answer) "unreachable".
+
+    ``permanent``: with no answer, whether the fetch failure was permanent (:attr:`FetchError.permanent`).
+    """
     if status is None:
         return RobotsRules(
-            disallow_all=True, reason=f"robots.txt could not be fetched ({error or 'no answer'})"
+            disallow_all=True,
+            reason=f"robots.txt could not be fetched ({error or 'no answer'})",
+            permanent=permanent,
         )
     if 200 <= status < 300:
         return parse_robots(body)
@@ -118,5 +126,5 @@ class RobotsCache:
             log.info(
                 "robots.txt of %s not fetched (%s): the host's pages are skipped this run", key, e.reason
             )
-            return rules_from_response(None, b"", e.reason)
+            return rules_from_response(None, b"", e.reason, permanent=e.permanent)
         return rules_from_response(response.status, response.body)

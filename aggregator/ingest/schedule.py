@@ -70,9 +70,15 @@ def next_fetch_after_error(
     cap: timedelta,
     retry_after: timedelta | None = None,
     jitter: timedelta = timedelta(0),
+    permanent: bool = False,
 ) -> datetime:
-    """Exponential backoff (``consecutive_errors`` counts this error too), or Retry-After when it is longer."""
-    wait = backoff_delay(consecutive_errors, interval=interval, cap=cap)
+    """Exponential backoff (``consecutive_errors`` counts this error too), or Retry-After when it is longer.
+
+    A ``permanent`` failure (asking again soon cannot help: a body over the size cap, a redirect loop, an
+    address the guard refuses) waits the longest backoff, ``cap``, at once.
+    """
+    longest = max(cap, interval)
+    wait = longest if permanent else backoff_delay(consecutive_errors, interval=interval, cap=cap)
     if retry_after is not None:
         wait = max(wait, min(retry_after, max(cap, interval)))
     return now + wait + jitter
