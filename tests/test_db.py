@@ -171,3 +171,41 @@ def test_cli_feeds_and_status(write_config: Callable[..., Path], run_cli: Callab
     assert removed.exit_code == 0 and "Removed" in removed.output
     missing = run_cli(config, "feeds", "remove", "https://b.example/atom")
     assert missing.exit_code == 1 and "no such feed" in missing.output
+
+
+def _at_0001_with_rows(tmp_path: Path, statements: list[str]) -> Database:
+    """A database written by the first release (schema 0001), holding the rows the statements insert."""
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(db, "0001")
+    with db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    return db
+
+
+def test_upgrade_from_0001_stores_the_facts_it_used_to_guess(tmp_path: Path) -> None:
+    feed = (
+        "INSERT INTO feeds (id, url, title, site_url, origin, status, added_at, consecutive_errors, "
+        "redirect_count) VALUES (1, 'http://127.0.0.1:9/f.xml', 'Example', NULL, 'cli', 'active', "
+        "'2026-11-01 00:00:00', 0, 0)"
+    )
+    article = (
+        "INSERT INTO articles (id, feed_id, guid, title, summary, content, categories, published_at, "
+        "fetched_at, extract_attempts) VALUES ({id}, 1, 'g{id}', 't', '', '', '[]', '{published}', "
+        "'2026-11-02 10:00:00', 0)"
+    )
+    db = _at_0001_with_rows(
+        tmp_path,
+        [
+            feed,
+            article.format(id=1, published="2026-11-02 08:00:00"),  # dated by its feed
+            article.format(id=2, published="2026-11-02 10:00:00"),  # the fetch time stood in for a date
+        ],
+    )
+    upgrade(db)
+    with db.engine.connect() as conn:
+        dated = dict(conn.execute(text("SELECT id, dated FROM articles ORDER BY id")).all())
+    assert dated == {1: True, 2: False}
+    downgrade(db, "0001")
+    upgrade(db)
+    db.dispose()

@@ -106,9 +106,7 @@ def test_page_text_and_missing_metadata_are_stored(
 ) -> None:
     url = feed_server.route("/news/breakwater", ARTICLE_PAGE, content_type="text/html; charset=utf-8")
     # Undated in the feed: the poller stores the fetch time as the publication time.
-    article_id = add_article(db, url, published=NOW - timedelta(minutes=5))
-    with db.session() as s:
-        s.get(Article, article_id).fetched_at = NOW - timedelta(minutes=5)  # type: ignore[union-attr]
+    article_id = add_article(db, url, published=NOW - timedelta(minutes=5), dated=False)
 
     summary = run(db, config, pool)
 
@@ -123,11 +121,25 @@ def test_page_text_and_missing_metadata_are_stored(
     assert a.author == "Jane Writer"
     assert a.image_url == feed_server.url("/img/breakwater.jpg")
     assert a.language == "en-gb"
-    assert a.published_at == datetime(2026, 11, 20, tzinfo=UTC)
+    assert (a.published_at, a.dated) == (datetime(2026, 11, 20, tzinfo=UTC), True)  # the page's date
     assert feed_server.paths() == ["/robots.txt", "/news/breakwater"]
     page_request = feed_server.requests[1]
     assert "text/html" in (page_request.header("accept") or "")
     assert (page_request.header("user-agent") or "").startswith("aggregator/")
+
+
+def test_a_feed_date_is_kept_even_when_it_is_later_than_the_first_fetch(
+    db: Database, config: Config, pool: ExtractPool, feed_server: FeedServer
+) -> None:
+    # The publisher edited the entry and moved its date past our first fetch: still the feed's date.
+    url = feed_server.route("/news/breakwater", ARTICLE_PAGE, content_type="text/html")
+    published = NOW - timedelta(minutes=5)
+    article_id = add_article(db, url, published=published)
+    with db.session() as s:
+        s.get(Article, article_id).fetched_at = NOW - timedelta(hours=2)  # type: ignore[union-attr]
+    run(db, config, pool)
+    a = article(db, article_id)
+    assert a.extract_status == "done" and (a.published_at, a.dated) == (published, True)
 
 
 def test_feed_metadata_is_kept_and_clustered_article_keeps_its_story(

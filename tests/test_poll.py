@@ -8,7 +8,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -166,6 +166,25 @@ def test_edited_entry_updates_the_row(feed_server: FeedServer, db: Database, cfg
     a1, a2 = articles(db)
     assert a1.title == "First, corrected" and a1.clustered_at is None
     assert a2.title == "Second" and a2.clustered_at == NOW
+
+
+def test_whether_the_feed_dated_an_entry_is_stored(
+    feed_server: FeedServer, db: Database, cfg: Config
+) -> None:
+    undated = rss(("a1", "First"), ("a2", "Second")).replace(
+        b"<pubDate>Thu, 26 Nov 2026 10:00:00 GMT</pubDate></item><item><guid>a2", b"</item><item><guid>a2"
+    )
+    url = feed_server.route("/f.xml", undated)
+    add(db, url)
+    poll(db, cfg)
+    a1, a2 = articles(db)
+    assert (a1.dated, a1.published_at) == (False, NOW) and a2.dated
+    # An edit that drops the date keeps the stored date, which the feed gave: still dated.
+    feed_server.route("/f.xml", undated.replace(b"<pubDate>Thu, 26 Nov 2026 10:00:00 GMT</pubDate>", b""))
+    poll(db, cfg, minutes=31)
+    a1, a2 = articles(db)
+    assert (a1.dated, a1.published_at) == (False, NOW)
+    assert (a2.dated, a2.published_at) == (True, datetime(2026, 11, 26, 10, tzinfo=UTC))
 
 
 def test_same_url_from_another_feed_is_a_duplicate(

@@ -136,6 +136,8 @@ class Article(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     image_url: Mapped[str | None] = mapped_column(String(URL_LEN))
     published_at: Mapped[datetime]
+    # Whether the feed gave the entry a date; False: published_at is the time it was first fetched.
+    dated: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime]
     # Hash of the entry's fields: an edit by the publisher changes it and updates the row.

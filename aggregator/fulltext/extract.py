@@ -225,11 +225,6 @@ def request_article(session: Session, article_id: int) -> Article:
 # Recording outcomes -----------------------------------------------------------------------------------------
 
 
-def undated(article: Article) -> bool:
-    """True when the feed gave no date: the poller then stores the fetch time as the publication time."""
-    return article.published_at >= article.fetched_at
-
-
 def record_success(session: Session, article_id: int, extracted: Extracted, now: datetime) -> None:
     article = session.get(Article, article_id)
     if article is None:  # deleted with its feed while the page was fetched
@@ -244,8 +239,8 @@ def record_success(session: Session, article_id: int, extracted: Extracted, now:
         article.author = extracted.author[:500]
     if not article.image_url and extracted.image:
         article.image_url = extracted.image
-    if undated(article) and extracted.published is not None and extracted.published <= now:
-        article.published_at = extracted.published
+    if not article.dated and extracted.published is not None and extracted.published <= now:
+        article.published_at, article.dated = extracted.published, True  # the page's own date
 
 
 def record_failure(

@@ -6,7 +6,8 @@ transaction at a time. Per entry:
     new GUID            -> INSERT; if another feed already has the canonical URL, the row is marked
                            duplicate_of_id = that first article, duplicate_reason = "url"
     known GUID, edited  -> UPDATE (entry_hash differs): fields refreshed, clustered_at and
-                           extract_status reset so the later stages look at it again
+                           extract_status reset so the later stages look at it again; the stored
+                           date (and ``dated``) only moves when the edited entry has a date
     known GUID, same    -> nothing
 """
 
@@ -87,6 +88,7 @@ def store_entries(
                     "guid": e.guid,
                     **_fields(e),
                     "published_at": e.published_at,
+                    "dated": e.dated,
                     "fetched_at": now,
                     "duplicate_of_id": original,
                     "duplicate_reason": "url" if original is not None else None,
@@ -108,8 +110,8 @@ def store_entries(
                 continue
             values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in _fields(group[0])}
             values |= {"fetched_at": bindparam("v_fetched_at"), "clustered_at": None, "extract_status": None}
-            if with_date:
-                values["published_at"] = bindparam("v_published_at")
+            if with_date:  # an edit that drops the date keeps the stored date, and with it the flag
+                values |= {"published_at": bindparam("v_published_at"), "dated": True}
             stmt = update(articles).where(articles.c.id == bindparam("row_id")).values(values)
             params = [
                 {
