@@ -5,7 +5,7 @@ Usage: python benchmarks/bench_links.py [ARTICLES.jsonl.gz] [--stories 5000] [--
 Stores the first N Guardian dev articles (../shared/data/eval/related) as one-article stories, compressed
 into the last 60 days, with the gold tags as categories on half of them (a tagging outlet and an untagged
 one), then times one call for the newest ``batch`` stories with no cached profiles, and a second call for
-the next batch, when the other stories' profiles are cached in Story.state.
+the next batch, when the other stories' profiles are cached in Story.links_state.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -194,18 +195,46 @@ def test_upgrade_from_0001_stores_the_facts_it_used_to_guess(tmp_path: Path) -> 
         "fetched_at, extract_attempts) VALUES ({id}, 1, 'g{id}', 't', '', '', '[]', '{published}', "
         "'2026-11-02 10:00:00', 0)"
     )
+    story = (
+        "INSERT INTO stories (id, title, created_at, updated_at, first_published_at, last_published_at, "
+        "article_count, source_count, state) VALUES ({id}, 't', '2026-11-02 10:00:00', '2026-11-02 10:00:00', "
+        "'2026-11-02 08:00:00', '2026-11-02 08:00:00', 1, 1, '{state}')"
+    )
     db = _at_0001_with_rows(
         tmp_path,
         [
             feed,
             article.format(id=1, published="2026-11-02 08:00:00"),  # dated by its feed
             article.format(id=2, published="2026-11-02 10:00:00"),  # the fetch time stood in for a date
+            story.format(
+                id=1, state='{"size": 2, "centroid": {"dam": 1.5}, "links": {"v": 1, "articles": 2}}'
+            ),
+            story.format(id=2, state='{"size": 1}'),
+            story.format(id=3, state="null"),
         ],
     )
     upgrade(db)
     with db.engine.connect() as conn:
         dated = dict(conn.execute(text("SELECT id, dated FROM articles ORDER BY id")).all())
+        states = {
+            story_id: (_json(engine), _json(links))
+            for story_id, engine, links in conn.execute(
+                text("SELECT id, engine_state, links_state FROM stories ORDER BY id")
+            )
+        }
     assert dated == {1: True, 2: False}
+    assert states == {
+        1: ({"size": 2, "centroid": {"dam": 1.5}}, {"v": 1, "articles": 2}),
+        2: ({"size": 1}, None),
+        3: (None, None),
+    }
     downgrade(db, "0001")
+    with db.engine.connect() as conn:
+        old = [_json(state) for (state,) in conn.execute(text("SELECT state FROM stories ORDER BY id"))]
+    assert old == [{"size": 2, "centroid": {"dam": 1.5}, "links": {"v": 1, "articles": 2}}, {"size": 1}, None]
     upgrade(db)
     db.dispose()
+
+
+def _json(value: str | None) -> Any:
+    return None if value is None else json.loads(value)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from aggregator.config import Config
 from aggregator.db import Database
 from aggregator.db.models import Feed, Story, StoryRelation, StoryTopic, Topic
-from aggregator.stories.links import update_story_links
+from aggregator.stories.links import stale_story_ids, update_story_links
 from tests.conftest import NOW
 from tests.factories import BACKGROUND_SUBJECTS as SUBJECTS
 from tests.factories import make_article, make_feed, make_story
@@ -112,23 +112,29 @@ def test_updating_again_replaces_rows_and_merged_ids_follow_the_survivor(
             assert absorbed.id not in related_of(s, story)
 
 
-def test_profiles_are_cached_beside_other_stages_state(db: Database, config: Config) -> None:
+def test_profiles_are_cached_in_the_stories_own_column(db: Database, config: Config) -> None:
     with db.session() as s:
         stories = world(s)
         early = stories["early"]
-        early.state = {"engine": {"centroid": [1, 2]}}  # part A's own keys must survive
+        early.engine_state = {"centroid": [1, 2]}  # the clustering step's column: never written here
         s.flush()
         update_story_links(s, [stories["inquiry"].id], config, NOW)
-        assert early.state is not None and early.state["engine"] == {"centroid": [1, 2]}
-        cached = early.state["links"]
-        assert cached["articles"] == early.article_count
+        assert early.engine_state == {"centroid": [1, 2]}
+        cached = early.links_state
+        assert cached is not None and cached["articles"] == early.article_count
         assert "kessler" in cached["terms"] and cached["categories"][0] == "Kessler Dam"
 
-        # A later call reads the cached profile: a changed cache (same article count) changes the ranking.
-        early.state = {**early.state, "links": {**cached, "terms": {"orchestra": 5.0}, "topics": []}}
+        # A later call reads the cached profile: a changed cache (same story) changes the ranking.
+        early.links_state = {**cached, "terms": {"orchestra": 5.0}, "topics": []}
         s.flush()
         update_story_links(s, [stories["inquiry"].id], config, NOW)
         assert related_of(s, stories["inquiry"])[:1] != [early.id]
+        assert stale_story_ids(s, config, NOW) == []
+
+        # Once the clustering step has changed the story, the cache is stale and read again.
+        early.updated_at = NOW + timedelta(minutes=1)
+        s.flush()
+        assert stale_story_ids(s, config, NOW) == [early.id]
 
 
 def test_nothing_to_do(db: Database, config: Config) -> None:

@@ -59,7 +59,7 @@ def test_cluster_pending_builds_stories_copies_and_counts(db: Database, config: 
         assert quake.article_count == 4
         assert quake.source_count == 3  # a, b and c (c ran a copy and a report of its own)
         assert quake.title.startswith("Magnitude 6.8 earthquake")
-        assert quake.state is not None and quake.state["size"] == 3
+        assert quake.engine_state is not None and quake.engine_state["size"] == 3
 
 
 def test_a_syndicated_copy_does_not_count_as_another_outlet(db: Database, config: Config) -> None:

@@ -173,7 +173,11 @@ class Story(Base):
     article_count: Mapped[int] = mapped_column(default=0)
     source_count: Mapped[int] = mapped_column(default=0)
     # The story engine's own representation (term weights, ...), so its index can be rebuilt from the db.
-    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Written only by aggregator.stories.cluster.
+    engine_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The related-stories stage's cached profile and topics of the story, so that unchanged stories are
+    # not read again. Written only by aggregator.stories.links.
+    links_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class StoryArticle(Base):

@@ -2,12 +2,12 @@
 
 Data flow of :func:`cluster_pending`::
 
-    recent stories (Story.state) + recent originals (Article.fingerprint) + recent texts -> StoryEngine
+    recent stories (Story.engine_state) + recent originals (Article.fingerprint) + recent texts -> StoryEngine
     articles WHERE clustered_at IS NULL ORDER BY published_at, id
       | batches of batch_size: ArticleDoc -> engine.add -> Assignment
       | -> Story / StoryArticle rows, Article.fingerprint / duplicate_of_id / clustered_at
       | -> merged stories: members moved to the survivor, Story.merged_into_id set
-      | -> touched stories: title, counts, first/last published, Story.state ; COMMIT
+      | -> touched stories: title, counts, first/last published, Story.engine_state ; COMMIT
 
 Nothing lives only in memory between runs: the engine is rebuilt from the database at the start of every
 run (stories with coverage within ``max_gap_days`` of the oldest pending article, originals within the
@@ -122,7 +122,7 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
         session.scalars(latest).all()
     ):  # least recently updated first, as the engine keeps them
         state = StoryState.from_json(
-            story.id, story.state or {}, story.first_published_at, story.last_published_at
+            story.id, story.engine_state or {}, story.first_published_at, story.last_published_at
         )
         if state is not None:
             engine.restore_story(state)
@@ -299,7 +299,7 @@ def _merge(session: Session, absorbed: int, survivor: int, now: datetime) -> Non
         story.merged_into_id = survivor
         story.article_count = 0
         story.source_count = 0
-        story.state = None
+        story.engine_state = None
         story.updated_at = now
     # Earlier pointers to the absorbed story now point straight to the survivor (no chains to follow).
     session.execute(update(Story).where(Story.merged_into_id == absorbed).values(merged_into_id=survivor))
@@ -328,4 +328,4 @@ def _refresh(session: Session, engine: StoryEngine, story_ids: Iterable[int], no
         story.last_published_at = max(a.published_at for a, _ in members)
         story.updated_at = now
         state = engine.story(story_id)
-        story.state = state.to_json() if state is not None else story.state
+        story.engine_state = state.to_json() if state is not None else story.engine_state

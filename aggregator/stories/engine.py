@@ -117,7 +117,7 @@ class Assignment:
 
 @dataclass
 class StoryState:
-    """What the engine keeps of a story; :meth:`to_json` is stored in ``Story.state``."""
+    """What the engine keeps of a story; :meth:`to_json` is stored in ``Story.engine_state``."""
 
     id: int
     centroid: dict[str, float] = field(default_factory=dict)  # sum of member vectors, top terms only

@@ -9,8 +9,8 @@
       -> and for the stories now related to them, whose lists the new stories may enter
 
 The work is bounded by the window (twice ``stories.related_window_days`` either side of the given stories),
-never the whole database, and a story's profile is cached in ``Story.state["links"]`` so that only stories
-whose articles changed are read again. Decisions live in the pure modules :mod:`aggregator.stories.related` and
+never the whole database, and a story's profile is cached in ``Story.links_state`` (this module is its only
+writer) so that only stories changed since are read again. Decisions live in the pure modules :mod:`aggregator.stories.related` and
 :mod:`aggregator.stories.topics`.
 """
 
@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
 # An inferred topic is shown only with this much confidence (own categories score far above it).
 MIN_TOPIC_SCORE = 0.15
-STATE_KEY = "links"  # our part of Story.state: the story's profile, so unchanged stories are not re-read
-STATE_VERSION = 1
+# Story.links_state holds the story's profile, topics and categories, and what they were computed from: the
+# story's article count and its updated_at (the clustering step moves it whenever it changes the story).
+STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -120,21 +122,28 @@ def _topic_rows(session: Session, topics: Sequence[TopicScore]) -> dict[str, Top
 
 @dataclass(frozen=True)
 class _StoryLinks:
-    """What the links stage keeps of a story (cached in ``Story.state["links"]``)."""
+    """What the links stage keeps of a story (cached in ``Story.links_state``)."""
 
     profile: StoryProfile
     topics: list[TopicScore]
     categories: list[str]  # its articles' feed categories, for the topic model to learn from
 
 
+def _is_current(data: Any, article_count: int, updated_at: datetime) -> bool:
+    """Whether a cached ``links_state`` was computed from the story as it is now."""
+    return (
+        isinstance(data, dict)
+        and data.get("v") == STATE_VERSION
+        and data.get("articles") == article_count
+        and data.get("updated") == updated_at.isoformat()
+    )
+
+
 def _from_state(story: Story) -> _StoryLinks | None:
-    data = (story.state or {}).get(STATE_KEY)
-    if (
-        not isinstance(data, dict)
-        or data.get("v") != STATE_VERSION
-        or data.get("articles") != story.article_count
-    ):
+    data = story.links_state
+    if not _is_current(data, story.article_count, story.updated_at):
         return None
+    assert data is not None
     topics = [
         TopicScore(str(k), str(label), float(score), bool(names)) for k, label, score, names in data["topics"]
     ]
@@ -149,34 +158,28 @@ def _from_state(story: Story) -> _StoryLinks | None:
 
 
 def _to_state(story: Story, links: _StoryLinks) -> None:
-    state = dict(story.state or {})  # other stages keep their own keys here
-    state[STATE_KEY] = {
+    story.links_state = {
         "v": STATE_VERSION,
         "articles": story.article_count,
+        "updated": story.updated_at.isoformat(),
         "terms": {t: round(w, 4) for t, w in links.profile.terms.items()},
         "topics": [[t.key, t.label, round(t.score, 4), t.names_only] for t in links.topics],
         "feeds": sorted(links.profile.feeds),
         "categories": links.categories,
     }
-    story.state = state
 
 
 def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int]:
-    """Recent stories whose links were computed for another set of articles (or never): the clustering stage
-    rewrites ``Story.state`` when a story changes, which drops our cached key. This lets a run that crashed
-    between clustering and linking catch up."""
+    """Recent stories whose links were computed from an older version of the story (or never): the clustering
+    step moves ``Story.updated_at`` whenever it changes a story. This lets a run that crashed between
+    clustering and linking catch up."""
     since = now - timedelta(days=config.stories.related_window_days)
     rows = session.execute(
-        select(Story.id, Story.article_count, Story.state).where(
+        select(Story.id, Story.article_count, Story.updated_at, Story.links_state).where(
             Story.merged_into_id.is_(None), Story.last_published_at >= since
         )
     )
-    stale = []
-    for story_id, count, state in rows:
-        data = (state or {}).get(STATE_KEY)
-        if not isinstance(data, dict) or data.get("v") != STATE_VERSION or data.get("articles") != count:
-            stale.append(story_id)
-    return stale
+    return [story_id for story_id, count, updated, data in rows if not _is_current(data, count, updated)]
 
 
 def update_story_links(
