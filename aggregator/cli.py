@@ -192,7 +192,14 @@ def feeds_list(app: App, as_json: bool) -> None:
     """List stored feeds."""
     with app.session() as s:
         rows = [
-            {"url": f.url, "title": f.title, "origin": f.origin, "status": f.status, "fulltext": f.fulltext}
+            {
+                "url": f.url,
+                "title": f.title,
+                "outlet": f.outlet,
+                "origin": f.origin,
+                "status": f.status,
+                "fulltext": f.fulltext,
+            }
             for f in list_feeds(s)
         ]
     if as_json:

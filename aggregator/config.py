@@ -353,6 +353,12 @@ class ScheduleConfig:
 class FeedConfig:
     url: str = setting("", "Feed URL (http or https).", check_http_url)
     title: str = setting("", "Display name; empty takes the feed's own title.")
+    outlet: str = setting(
+        "",
+        "The outlet (brand) the feed belongs to, e.g. `CNN`: feeds of one outlet count once in a story's "
+        'coverage and ranking, and one outlet\'s copies are not "also published by". Empty: derived from the '
+        "feed's own title and site (a brand, not a host: CNN's site and its YouTube channel are one outlet).",
+    )
     fulltext: FulltextMode | None = setting(
         None, "Full-text mode for this feed; unset uses `fulltext.default`."
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from aggregator.config import config_from_dict
 from aggregator.db import Article, Database, Feed, Story, StoryArticle, upgrade
 from aggregator.evaluation.data import load_articles
+from aggregator.ingest.feeds import assign_outlet
 from aggregator.stories.links import update_story_links
 
 DEFAULT = (
@@ -45,6 +46,8 @@ def main() -> None:
             feeds = [
                 Feed(url=f"http://127.0.0.1:9/{n}.xml", title=n, added_at=NOW) for n in ("tagged", "plain")
             ]
+            for feed in feeds:
+                assign_outlet(feed)
             s.add_all(feeds)
             s.flush()
             span = timedelta(days=60) / max(len(rows), 1)

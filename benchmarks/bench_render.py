@@ -68,7 +68,7 @@ def fill(db: Database, stories: int, seed: int = 1) -> None:
             [
                 {"id": i, "url": f"http://127.0.0.1:9/feed{i}.xml", "title": f"Outlet {i}", "origin": "cli",
                  "status": "active", "added_at": NOW - span, "last_success_at": NOW, "next_fetch_at": NOW,
-                 "consecutive_errors": 0, "redirect_count": 0}
+                 "consecutive_errors": 0, "redirect_count": 0, "outlet_key": f"outlet{i}", "outlet": f"Outlet {i}"}
                 for i in range(1, 21)
             ],
         )  # fmt: skip

@@ -19,6 +19,7 @@ from pathlib import Path
 from aggregator.config import config_from_dict
 from aggregator.db import Database, upgrade
 from aggregator.db.models import Article, Feed, Story, StoryArticle
+from aggregator.ingest.feeds import assign_outlet
 from aggregator.publish.mailer import DirTransport
 from aggregator.publish.newsletter import Period, compose_message, plan_digest, render_digest, run_newsletter
 
@@ -30,6 +31,8 @@ def fill(db: Database, stories: int, articles: int) -> None:
         feeds = [
             Feed(url=f"http://127.0.0.1:9/f{i}.xml", title=f"Outlet {i}", added_at=NOW) for i in range(40)
         ]
+        for feed in feeds:
+            assign_outlet(feed)
         s.add_all(feeds)
         s.flush()
         for n in range(stories):

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from aggregator.db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from aggregator.ingest.feeds import assign_outlet
 
 _ids = itertools.count(1)
 
@@ -33,6 +34,7 @@ BACKGROUND_SUBJECTS = [
 
 def make_feed(session: Session, url: str, *, title: str = "", now: datetime, **fields: object) -> Feed:
     feed = Feed(url=url, title=title or url, origin="cli", status="active", added_at=now, **fields)
+    assign_outlet(feed)  # as the feed's store and each fetch do
     session.add(feed)
     session.flush()
     return feed

@@ -211,11 +211,18 @@ def test_upgrade_from_0001_stores_the_facts_it_used_to_guess(tmp_path: Path) -> 
             ),
             story.format(id=2, state='{"size": 1}'),
             story.format(id=3, state="null"),
+            # rows that refer to the tables the migration rebuilds: they must survive it
+            "UPDATE articles SET duplicate_of_id = 1 WHERE id = 2",
+            "INSERT INTO story_articles (article_id, story_id, added_at, similarity) "
+            "VALUES (1, 1, '2026-11-02 10:00:00', 1.0)",
         ],
     )
     upgrade(db)
     with db.engine.connect() as conn:
         dated = dict(conn.execute(text("SELECT id, dated FROM articles ORDER BY id")).all())
+        members = [tuple(r) for r in conn.execute(text("SELECT article_id, story_id FROM story_articles"))]
+        duplicate_of = conn.execute(text("SELECT duplicate_of_id FROM articles WHERE id = 2")).scalar()
+        outlet = conn.execute(text("SELECT outlet_key, outlet, outlet_override FROM feeds")).one()
         states = {
             story_id: (_json(engine), _json(links))
             for story_id, engine, links in conn.execute(
@@ -223,6 +230,8 @@ def test_upgrade_from_0001_stores_the_facts_it_used_to_guess(tmp_path: Path) -> 
             )
         }
     assert dated == {1: True, 2: False}
+    assert (members, duplicate_of) == ([(1, 1)], 1)
+    assert tuple(outlet) == ("example", "Example", None)
     assert states == {
         1: ({"size": 2, "centroid": {"dam": 1.5}}, {"v": 1, "articles": 2}),
         2: ({"size": 1}, None),

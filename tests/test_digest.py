@@ -8,6 +8,7 @@ import pytest
 
 from aggregator.db import Database
 from aggregator.db.models import Story
+from aggregator.ingest.feeds import assign_outlet
 from aggregator.publish.views import (
     HALF_LIFE_HOURS,
     TEXT_HEAD,
@@ -78,6 +79,7 @@ def test_story_view_summary_prefers_extracted_text_and_names_its_source(db: Data
         a = make_feed(s, "http://127.0.0.1:9/a.xml", title="Alpha", now=NOW)
         b = make_feed(s, "http://127.0.0.1:9/b.xml", now=NOW, site_url="http://127.0.0.1:9/beta")
         b.title = "  "  # a feed that gave no title
+        assign_outlet(b)
         first = make_article(s, a, title="T", published=NOW - timedelta(hours=2), summary="Too short.")
         second = make_article(
             s, b, title="<b>Bold</b> &amp; title", published=NOW - timedelta(hours=1), summary="<p>Feed text.</p>",
@@ -197,3 +199,32 @@ def test_views_read_only_the_head_of_long_article_texts(db: Database) -> None:
     assert view.lead is not None and view.lead.excerpt.startswith(
         "The opening sentence carries the news here."
     )
+
+
+def test_two_feeds_of_one_outlet_are_one_outlet_on_the_page_and_in_the_ranking(db: Database) -> None:
+    with db.session() as s:
+        site = make_feed(s, "http://127.0.0.1:9/site.xml", title="Quay News - World", now=NOW)
+        channel = make_feed(s, "http://127.0.0.1:9/channel.xml", title="Quay News", now=NOW)
+        other = make_feed(s, "http://127.0.0.1:9/other.xml", title="Harbour Courier", now=NOW)
+        one = make_story(
+            s,
+            [
+                make_article(s, site, title="Dam opens", published=NOW - timedelta(hours=2)),
+                make_article(s, channel, title="Dam opens (video)", published=NOW - timedelta(hours=1)),
+            ],
+            now=NOW,
+        )
+        two = make_story(
+            s,
+            [
+                make_article(s, site, title="Ferry strike", published=NOW - timedelta(hours=3)),
+                make_article(s, other, title="Ferries stop", published=NOW - timedelta(hours=3)),
+            ],
+            now=NOW,
+        )
+        views = load_story_views(s, [one.id, two.id])
+        top = top_stories(s, NOW, 24, 10)
+    assert views[one.id].outlet_count == 1 and [g.outlet for g in views[one.id].groups] == ["Quay News"]
+    assert len(views[one.id].groups[0].articles) == 2
+    assert views[two.id].outlet_count == 2
+    assert top == [two.id, one.id]  # two outlets outrank one outlet's two feeds, though one is fresher

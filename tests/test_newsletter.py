@@ -200,9 +200,17 @@ def cov(
 ) -> Coverage:
     return Coverage(
         story_id=story, story_title=f"Story {story}", article_id=article, title=title,
-        url=f"http://127.0.0.1:9/{article}", summary="", outlet=f"Outlet {feed}", feed_id=feed,
+        url=f"http://127.0.0.1:9/{article}", summary="", outlet=f"Outlet {feed}", outlet_key=f"outlet{feed}",
         published_at=added - HOUR, added_at=added, is_duplicate=dup,
     )  # fmt: skip
+
+
+def test_two_feeds_of_one_outlet_are_one_source() -> None:
+    period = Period(NOW - DAY, NOW)
+    site, channel = cov(1, 1, 1, NOW - 2 * HOUR), cov(1, 2, 2, NOW - HOUR)
+    channel = replace(channel, outlet_key=site.outlet_key, outlet="Outlet 1 (video)")
+    (story,) = select_digest_stories([site, channel, cov(1, 3, 3, NOW - HOUR)], period)
+    assert (story.new_sources, story.total_sources, story.outlets) == (2, 2, ("Outlet 1", "Outlet 3"))
 
 
 def test_selection_separates_new_stories_from_new_coverage_and_ignores_copies() -> None:

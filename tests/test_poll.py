@@ -168,6 +168,17 @@ def test_edited_entry_updates_the_row(feed_server: FeedServer, db: Database, cfg
     assert a2.title == "Second" and a2.clustered_at == NOW
 
 
+def test_a_fetch_gives_the_feed_its_outlet(feed_server: FeedServer, db: Database, cfg: Config) -> None:
+    url = feed_server.route("/f.xml", rss(("a1", "First"), title="Harbour Courier - World"))
+    add(db, url)
+    assert (feed(db, url).outlet_key, feed(db, url).outlet) == (
+        "feed:" + url,
+        "127.0.0.1",
+    )  # nothing known yet
+    poll(db, cfg)
+    assert (feed(db, url).outlet_key, feed(db, url).outlet) == ("harbourcourier", "Harbour Courier")
+
+
 def test_whether_the_feed_dated_an_entry_is_stored(
     feed_server: FeedServer, db: Database, cfg: Config
 ) -> None:

@@ -23,6 +23,7 @@ PURE = (
     "aggregator.stories.related",
     "aggregator.stories.topics",
     "aggregator.ingest.schedule",
+    "aggregator.ingest.outlets",
 )
 DATABASE = {"sqlalchemy", "alembic", "sqlite3", "psycopg", "psycopg2"}
 NETWORK = {

@@ -91,6 +91,12 @@ class Feed(Base):
     url: Mapped[str] = mapped_column(String(URL_LEN), unique=True)
     title: Mapped[str] = mapped_column(String(500), default="")
     site_url: Mapped[str | None] = mapped_column(String(URL_LEN))
+    # The outlet (brand) the feed belongs to, from aggregator.ingest.outlets: set when the feed is stored and
+    # after each fetch (from its own title, site and entry links), or taken from feeds[].outlet in the config
+    # (outlet_override). Every count of outlets and every outlet name shown comes from these columns.
+    outlet_key: Mapped[str] = mapped_column(String(200))
+    outlet: Mapped[str] = mapped_column(String(500))
+    outlet_override: Mapped[str | None] = mapped_column(String(500))
     # Where the feed came from: "config" feeds follow config.toml; "cli" and "opml" feeds are kept.
     origin: Mapped[str] = mapped_column(String(16), default="cli")
     # For "config" feeds: the URL as written in config.toml (the stored URL may move after redirects).

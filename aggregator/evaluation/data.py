@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AggregatorError
+from ..ingest.outlets import outlet_of
 from ..stories.doc import ArticleDoc
 
 
@@ -67,15 +68,18 @@ def load_articles(path: Path) -> list[EvalArticle]:
             raise EvalDataError(f"{path}:{number}: every article needs an id and a title")
         source = str(row.get("source") or "")
         section = str(row.get("section") or "")
+        url = row.get("url") if isinstance(row.get("url"), str) else None
         doc = ArticleDoc(
             id=str(row["id"]),
             title=str(row.get("title") or ""),
             summary=str(row.get("summary") or ""),
             text=str(row.get("text") or ""),
             published=parse_time(row.get("published")),
-            source=source,
+            # The files name the feed (`source`, its own title) and the entry's link, not the site: the outlet
+            # comes from those through the same function as a stored feed's.
+            source=outlet_of(source, None, [url]).key,
             feed=f"{source}: {section}" if section else source,
-            url=row.get("url"),
+            url=url,
         )
         tags = tuple((str(t.get("id", "")), str(t.get("title", ""))) for t in row.get("tags") or [])
         label = row.get("label")

@@ -13,6 +13,7 @@ from ..config import FeedConfig, check_http_url
 from ..db.models import Article, Feed
 from ..db.states import FeedStatus
 from ..errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
+from .outlets import outlet_of
 
 FULLTEXT_MODES = ("auto", "always", "never")
 
@@ -32,6 +33,15 @@ def get_feed(session: Session, url: str) -> Feed:
     return feed
 
 
+def assign_outlet(feed: Feed, *, own_title: str | None = None, entry_urls: Iterable[str | None] = ()) -> None:
+    """Give ``feed`` its outlet: the configured one (``outlet_override``), else the one its own title (the
+    stored title when not given), site URL and entry links point to (:func:`aggregator.ingest.outlets.outlet_of`).
+    """
+    title = own_title if own_title else feed.title
+    outlet = outlet_of(title, feed.site_url, entry_urls, override=feed.outlet_override, feed_url=feed.url)
+    feed.outlet_key, feed.outlet = outlet.key[:200], outlet.name[:500]
+
+
 def add_feed(
     session: Session,
     url: str,
@@ -40,6 +50,7 @@ def add_feed(
     title: str = "",
     fulltext: str | None = None,
     origin: str = "cli",
+    outlet: str | None = None,
 ) -> Feed:
     url = validate_feed_url(url)
     if fulltext is not None and fulltext not in FULLTEXT_MODES:
@@ -47,8 +58,15 @@ def add_feed(
     if session.scalar(select(Feed.id).where(Feed.url == url)) is not None:
         raise FeedExistsError(url, "this feed is already stored")
     feed = Feed(
-        url=url, title=title, fulltext=fulltext, origin=origin, status=FeedStatus.ACTIVE, added_at=now
+        url=url,
+        title=title,
+        fulltext=fulltext,
+        origin=origin,
+        status=FeedStatus.ACTIVE,
+        added_at=now,
+        outlet_override=outlet or None,
     )
+    assign_outlet(feed)  # provisional until the first fetch brings the feed's own title and links
     session.add(feed)
     session.flush()
     return feed
@@ -88,7 +106,15 @@ def sync_config_feeds(session: Session, feeds: Iterable[FeedConfig], *, now: dat
     for url, cfg in wanted.items():
         feed = by_config_url.get(url) or by_url.get(url)
         if feed is None:
-            feed = add_feed(session, url, now=now, title=cfg.title, fulltext=cfg.fulltext, origin="config")
+            feed = add_feed(
+                session,
+                url,
+                now=now,
+                title=cfg.title,
+                fulltext=cfg.fulltext,
+                origin="config",
+                outlet=cfg.outlet,
+            )
             feed.config_url = url
             result.added.append(url)
             continue
@@ -96,6 +122,9 @@ def sync_config_feeds(session: Session, feeds: Iterable[FeedConfig], *, now: dat
         if cfg.title:
             feed.title = cfg.title
         feed.fulltext = cfg.fulltext
+        if (cfg.outlet or None) != feed.outlet_override:
+            feed.outlet_override = cfg.outlet or None
+            assign_outlet(feed)  # without an override: from the stored title until the next fetch
         if feed.status == FeedStatus.REMOVED:
             feed.status = FeedStatus.ACTIVE
             result.reactivated.append(url)

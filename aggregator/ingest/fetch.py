@@ -30,6 +30,7 @@ from ..db import Database
 from ..db.models import Feed
 from ..db.states import FeedStatus
 from ..errors import FeedNotFoundError, FetchError, ParseError
+from .feeds import assign_outlet
 from .http import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
 from .parse import FeedData, parse_feed, parse_feed_timed
 from .schedule import next_fetch_after_error, next_fetch_after_success, parse_max_age, parse_retry_after
@@ -325,6 +326,7 @@ class _Poller:
             if not feed.title and data.title:
                 feed.title = data.title[:500]
             feed.site_url = data.site_url or feed.site_url
+            assign_outlet(feed, own_title=data.title, entry_urls=[e.url for e in data.entries])
         feed.last_fetched_at = feed.last_success_at = now
         feed.consecutive_errors = 0
         if feed.status == FeedStatus.GONE:  # fetched on request (--feed) and back: poll it again

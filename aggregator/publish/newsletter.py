@@ -89,8 +89,8 @@ class Coverage:
     title: str
     url: str | None
     summary: str
-    outlet: str
-    feed_id: int
+    outlet: str  # name
+    outlet_key: str  # identity (Feed.outlet_key): two feeds of one outlet are one source
     published_at: datetime
     added_at: datetime  # when the story engine put it in the story: "first seen" for the digest
     is_duplicate: bool  # a syndicated copy: not new coverage, not a new source
@@ -168,23 +168,23 @@ def _digest_story(items: list[Coverage], period: Period) -> DigestStory | None:
     )
     if not new:
         return None
-    old_feeds = {c.feed_id for c in originals if c.added_at <= period.start}
+    old_outlets = {c.outlet_key for c in originals if c.added_at <= period.start}
     is_new = not any(c.added_at <= period.start for c in items)
-    outlets: dict[int, str] = {}
+    outlets: dict[str, str] = {}
     for c in new:
-        outlets.setdefault(c.feed_id, _line(c.outlet))
+        outlets.setdefault(c.outlet_key, _line(c.outlet))
     lead = new[0]
     return DigestStory(
         story_id=lead.story_id,
         headline=_line(lead.story_title) or _line(lead.title),
         is_new=is_new,
         new_articles=len(new),
-        new_sources=len(set(outlets) - old_feeds),
-        total_sources=len({c.feed_id for c in originals}),
+        new_sources=len(set(outlets) - old_outlets),
+        total_sources=len({c.outlet_key for c in originals}),
         outlets=tuple(outlets.values()),
         summary=truncate_words(html_to_text(lead.summary), SUMMARY_WORDS),
         lead_title=_line(lead.title),
-        lead_outlet=outlets[lead.feed_id],
+        lead_outlet=outlets[lead.outlet_key],
         lead_url=absolute_http(lead.url),
         latest=max(c.published_at for c in new),
     )
@@ -231,9 +231,8 @@ def load_coverage(session: Session, period: Period) -> list[Coverage]:
             Article.title,
             Article.url,
             Article.summary,
-            Feed.title,
-            Feed.url,
-            Feed.id,
+            Feed.outlet,
+            Feed.outlet_key,
             Article.published_at,
             StoryArticle.added_at,
             Article.duplicate_of_id,
@@ -251,13 +250,13 @@ def load_coverage(session: Session, period: Period) -> list[Coverage]:
             title=title,
             url=url,
             summary=summary,
-            outlet=feed_title or feed_url,
-            feed_id=feed_id,
+            outlet=outlet,
+            outlet_key=outlet_key,
             published_at=published_at,
             added_at=added_at,
             is_duplicate=duplicate_of is not None,
         )
-        for (story_id, story_title, article_id, title, url, summary, feed_title, feed_url, feed_id,
+        for (story_id, story_title, article_id, title, url, summary, outlet, outlet_key,
              published_at, added_at, duplicate_of) in rows
     ]  # fmt: skip
 

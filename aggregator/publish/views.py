@@ -9,7 +9,8 @@ Nothing here writes to the database or reads the clock: ``now`` is passed in.
 
 Top-stories ranking (:func:`rank_score`), for a story with
 
-* ``D`` = distinct outlets among its original articles (a syndicated copy, ``Article.duplicate_of_id`` set,
+* ``D`` = distinct outlets (:mod:`aggregator.ingest.outlets`: two feeds of one brand are one outlet) among its
+  original articles (a syndicated copy, ``Article.duplicate_of_id`` set,
   never adds an outlet: the same wire piece on three sites is one piece of coverage),
 * ``M`` = outlets whose first original article in the story is at most ``MOMENTUM_HOURS`` old (momentum:
   coverage still spreading),
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
 from ..db.states import FeedStatus
+from ..ingest.outlets import Outlet
 from ..run.status import feed_state
 from ..sanitize import html_to_text, safe_url
 
@@ -46,6 +48,7 @@ MOMENTUM_WEIGHT = 0.5
 SUMMARY_SENTENCES = 2
 SUMMARY_WORDS = 60
 EXCERPT_WORDS = 40
+NO_OUTLET = Outlet("", "")
 # SQLite's default limit on bound parameters is 32766 on current builds, 999 on old ones.
 _CHUNK = 900
 
@@ -85,7 +88,8 @@ class ArticleView:
     id: int
     title: str
     url: str | None  # http(s) only, else None
-    outlet: str
+    outlet: str  # the outlet's name
+    outlet_key: str  # the outlet's identity (Feed.outlet_key)
     feed_id: int
     published: datetime
     excerpt: str  # plain text
@@ -96,8 +100,8 @@ class ArticleView:
 
 @dataclass(frozen=True)
 class OutletGroup:
-    outlet: str
-    feed_id: int
+    outlet: str  # name
+    key: str  # Feed.outlet_key of its articles
     articles: tuple[ArticleView, ...]
 
 
@@ -182,13 +186,13 @@ def rank_stories(candidates: Iterable[RankSignals], now: datetime, limit: int) -
 
 
 def signals_from_articles(
-    story_id: int, coverage: Sequence[tuple[int, datetime]], now: datetime
+    story_id: int, coverage: Sequence[tuple[str, datetime]], now: datetime
 ) -> RankSignals:
-    """Signals from a story's original articles, given as (feed id, published) pairs (copies left out)."""
-    first_by_outlet: dict[int, datetime] = {}
-    for feed_id, published in coverage:
-        if feed_id not in first_by_outlet or published < first_by_outlet[feed_id]:
-            first_by_outlet[feed_id] = published
+    """Signals from a story's original articles, given as (outlet key, published) pairs (copies left out)."""
+    first_by_outlet: dict[str, datetime] = {}
+    for outlet, published in coverage:
+        if outlet not in first_by_outlet or published < first_by_outlet[outlet]:
+            first_by_outlet[outlet] = published
     since = now - timedelta(hours=MOMENTUM_HOURS)
     return RankSignals(
         story_id=story_id,
@@ -228,7 +232,8 @@ def extract_summary(text: str, max_sentences: int = SUMMARY_SENTENCES, max_words
     return summary if len(tokens) <= max_words else " ".join(tokens[:max_words]) + "…"
 
 
-def outlet_name(feed: Feed) -> str:
+def feed_name(feed: Feed) -> str:
+    """A feed's display name (the sources page): its title, else its host."""
     if feed.title.strip():
         return feed.title.strip()
     return urlsplit(feed.site_url or feed.url).hostname or feed.url
@@ -274,20 +279,21 @@ def top_stories(session: Session, now: datetime, hours: float, limit: int) -> li
     since = now - timedelta(hours=hours)
     rows = session.execute(
         select(
-            StoryArticle.story_id, Article.id, Article.feed_id, Article.published_at, Article.duplicate_of_id
+            StoryArticle.story_id, Article.id, Feed.outlet_key, Article.published_at, Article.duplicate_of_id
         )
         .join(Article, Article.id == StoryArticle.article_id)
+        .join(Feed, Feed.id == Article.feed_id)
         .join(Story, Story.id == StoryArticle.story_id)
         .where(Story.merged_into_id.is_(None), Story.last_published_at >= since)
         .where(Article.published_at <= now)
     )
-    members: dict[int, list[tuple[int, int, datetime, int | None]]] = defaultdict(list)
-    for story_id, article_id, feed_id, published, duplicate_of in rows:
-        members[story_id].append((article_id, feed_id, published, duplicate_of))
+    members: dict[int, list[tuple[int, str, datetime, int | None]]] = defaultdict(list)
+    for story_id, article_id, outlet, published, duplicate_of in rows:
+        members[story_id].append((article_id, outlet, published, duplicate_of))
     candidates = []
     for sid, arts in members.items():
         ids = {a[0] for a in arts}
-        coverage = [(feed, t) for _, feed, t, dup in arts if dup is None or dup not in ids]
+        coverage = [(outlet, t) for _, outlet, t, dup in arts if dup is None or dup not in ids]
         if coverage and max(t for _, t in coverage) >= since:
             candidates.append(signals_from_articles(sid, coverage, now))
     return rank_stories(candidates, now, limit)
@@ -338,7 +344,7 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
     members: dict[int, list[ArticleRow]] = defaultdict(list)
     relations: dict[int, list[int]] = defaultdict(list)
     topics: dict[int, list[TopicRef]] = defaultdict(list)
-    outlets = {f.id: outlet_name(f) for f in session.scalars(select(Feed))}
+    outlets = {f.id: Outlet(f.outlet_key, f.outlet) for f in session.scalars(select(Feed))}
     for chunk in _chunks(ids):
         for sid, title, first, last in session.execute(
             select(Story.id, Story.title, Story.first_published_at, Story.last_published_at).where(
@@ -391,14 +397,14 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
 def build_story_view(
     story: StoryRow,
     members: Sequence[ArticleRow],
-    outlets: Mapping[int, str],
+    outlets: Mapping[int, Outlet],
     related: Sequence[StoryRef],
     topics: Sequence[TopicRef],
 ) -> StoryView:
-    """Pure: a story, its articles, outlet names by feed id, related refs and topics -> the view."""
+    """Pure: a story, its articles, the outlet of each feed id, related refs and topics -> the view."""
     ordered = sorted(members, key=lambda a: (a.published, a.id))
     in_story = {a.id for a in ordered}
-    views = {a.id: _article_view(a, outlets.get(a.feed_id, "")) for a in ordered}
+    views = {a.id: _article_view(a, outlets.get(a.feed_id, NO_OUTLET)) for a in ordered}
     copies: dict[int, list[CopyView]] = defaultdict(list)
     originals: list[ArticleView] = []
     for article in ordered:
@@ -408,10 +414,10 @@ def build_story_view(
         else:
             originals.append(view)
     originals = [replace(v, copies=tuple(copies[v.id])) if v.id in copies else v for v in originals]
-    by_outlet: dict[int, list[ArticleView]] = {}
+    by_outlet: dict[str, list[ArticleView]] = {}
     for view in originals:
-        by_outlet.setdefault(view.feed_id, []).append(view)
-    groups = tuple(OutletGroup(arts[0].outlet, fid, tuple(arts)) for fid, arts in by_outlet.items())
+        by_outlet.setdefault(view.outlet_key, []).append(view)
+    groups = tuple(OutletGroup(arts[0].outlet, key, tuple(arts)) for key, arts in by_outlet.items())
     lead = originals[0] if originals else None
     timeline = tuple(replace(views[a.id], is_copy=a.duplicate_of_id in in_story) for a in ordered)
     headline = clean_title(story.title) if story.title.strip() else (lead.title if lead else "(untitled)")
@@ -432,13 +438,14 @@ def build_story_view(
     )
 
 
-def _article_view(article: ArticleRow, outlet: str) -> ArticleView:
+def _article_view(article: ArticleRow, outlet: Outlet) -> ArticleView:
     text = html_to_text(article.summary) or html_to_text(article.content)
     return ArticleView(
         id=article.id,
         title=clean_title(article.title),
         url=safe_url(article.url),
-        outlet=outlet,
+        outlet=outlet.name,
+        outlet_key=outlet.key,
         feed_id=article.feed_id,
         published=article.published,
         excerpt=" ".join(extract_summary(text, max_sentences=2, max_words=EXCERPT_WORDS).split()),
@@ -520,7 +527,7 @@ def feed_health(session: Session, now: datetime) -> list[FeedHealth]:
         result.append(
             FeedHealth(
                 id=f.id,
-                title=outlet_name(f),
+                title=feed_name(f),
                 url=safe_url(f.url),
                 site_url=safe_url(f.site_url),
                 state=feed_state(f, now),

@@ -22,7 +22,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -71,12 +70,6 @@ class ClusterSummary:
         )
 
 
-def source_of(feed: Feed) -> str:
-    """The outlet behind a feed: its site's host without "www." (feeds of one outlet meet), else the feed."""
-    host = urlsplit(feed.site_url).hostname if feed.site_url else None
-    return host.removeprefix("www.") if host else f"feed:{feed.id}"
-
-
 def article_doc(article: Article, feed: Feed) -> ArticleDoc:
     """What the engine sees of a stored article: plain text, full text when extracted."""
     text = article.extracted_text or html_to_text(article.content)
@@ -89,7 +82,7 @@ def article_doc(article: Article, feed: Feed) -> ArticleDoc:
         summary=summary,
         text=text,
         published=article.published_at,
-        source=source_of(feed),
+        source=feed.outlet_key,
         feed=feed.title,
         categories=tuple(str(c) for c in article.categories or ()),
         url=article.url,
@@ -140,7 +133,7 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
         .order_by(Article.published_at, Article.id)
     )
     for article_id, fp, published, feed, story_id in originals:
-        engine.restore_article(str(article_id), fp, source_of(feed), published, story_id)
+        engine.restore_article(str(article_id), fp, feed.outlet_key, published, story_id)
     return engine
 
 
@@ -323,7 +316,7 @@ def _refresh(session: Session, engine: StoryEngine, story_ids: Iterable[int], no
         originals = [(a, f) for a, f in members if a.duplicate_of_id is None] or list(members)
         story.title = originals[0][0].title
         story.article_count = len(members)
-        story.source_count = len({source_of(f) for _, f in originals})
+        story.source_count = len({f.outlet_key for _, f in originals})
         story.first_published_at = members[0][0].published_at
         story.last_published_at = max(a.published_at for a, _ in members)
         story.updated_at = now

@@ -49,7 +49,7 @@ class LinksResult:
     topics: int  # StoryTopic rows written
 
 
-def article_doc(article: Article, feed_title: str) -> ArticleDoc:
+def article_doc(article: Article, feed: Feed) -> ArticleDoc:
     """An Article row as the story engine sees it (plain text; the extracted text when there is one)."""
     text = article.extracted_text or html_to_text(article.content)
     return ArticleDoc(
@@ -58,8 +58,8 @@ def article_doc(article: Article, feed_title: str) -> ArticleDoc:
         summary=html_to_text(article.summary),
         text=text or "",
         published=article.published_at,
-        source=feed_title,
-        feed=feed_title,
+        source=feed.outlet_key,
+        feed=feed.title,
         categories=tuple(c for c in (article.categories or []) if isinstance(c, str) and c.strip()),
         url=article.url,
         language=article.language,
@@ -95,14 +95,14 @@ def _members(session: Session, story_ids: Iterable[int]) -> dict[int, list[Artic
     for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
         chunk = ids[start : start + 500]
         rows = session.execute(
-            select(StoryArticle.story_id, Article, Feed.title)
+            select(StoryArticle.story_id, Article, Feed)
             .join(Article, Article.id == StoryArticle.article_id)
             .join(Feed, Feed.id == Article.feed_id)
             .where(StoryArticle.story_id.in_(chunk), Article.duplicate_of_id.is_(None))
             .order_by(StoryArticle.story_id, Article.published_at, Article.id)
         )
-        for story_id, article, feed_title in rows:
-            members[story_id].append(article_doc(article, feed_title or ""))
+        for story_id, article, feed in rows:
+            members[story_id].append(article_doc(article, feed))
     return members
 
 

@@ -2,6 +2,10 @@
 
 - articles.dated: whether the feed dated the entry. Existing rows get the guess the code used to make
   (a stored publication time at or after the fetch time stands for a missing date).
+- feeds.outlet_key, feeds.outlet, feeds.outlet_override: the outlet (brand) of each feed, so that every
+  reader counts and names outlets the same way. Existing feeds get the outlet aggregator.ingest.outlets
+  derives from their stored title, site URL and their articles' links, as of this release (each later
+  fetch derives it again); the override comes from the config at the next `aggregator init` or run.
 - stories.state, which two stages shared (the engine's keys at the top level, the related-stories cache
   under "links"), becomes two columns with one writer each: engine_state and links_state.
 
@@ -12,6 +16,8 @@ Create Date: 2026-12-03 14:00:00
 
 import sqlalchemy as sa
 from alembic import op
+
+from aggregator.ingest.outlets import outlet_of
 
 revision = "0002"
 down_revision = "0001"
@@ -26,6 +32,17 @@ articles = sa.table(
     sa.column("dated", sa.Boolean()),
 )
 
+feeds = sa.table(
+    "feeds",
+    sa.column("id", sa.Integer()),
+    sa.column("url", sa.String()),
+    sa.column("title", sa.String()),
+    sa.column("site_url", sa.String()),
+    sa.column("outlet_key", sa.String()),
+    sa.column("outlet", sa.String()),
+)
+feed_articles = sa.table("articles", sa.column("feed_id", sa.Integer()), sa.column("url", sa.String()))
+ENTRY_SAMPLE = 50  # links per feed looked at for its host
 stories = sa.table(
     "stories",
     sa.column("id", sa.Integer()),
@@ -37,6 +54,29 @@ LINKS_KEY = "links"  # where the related-stories stage kept its cache inside sto
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("feeds") as batch_op:
+        batch_op.add_column(sa.Column("outlet_key", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("outlet", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("outlet_override", sa.String(length=500), nullable=True))
+    conn = op.get_bind()
+    for feed_id, url, title, site_url in conn.execute(
+        sa.select(feeds.c.id, feeds.c.url, feeds.c.title, feeds.c.site_url)
+    ).all():
+        links = conn.scalars(
+            sa.select(feed_articles.c.url)
+            .where(feed_articles.c.feed_id == feed_id, feed_articles.c.url.is_not(None))
+            .limit(ENTRY_SAMPLE)
+        ).all()
+        outlet = outlet_of(title or "", site_url, links, feed_url=url)
+        conn.execute(
+            feeds.update()
+            .where(feeds.c.id == feed_id)
+            .values(outlet_key=outlet.key[:200], outlet=outlet.name[:500])
+        )
+    with op.batch_alter_table("feeds") as batch_op:
+        batch_op.alter_column("outlet_key", existing_type=sa.String(length=200), nullable=False)
+        batch_op.alter_column("outlet", existing_type=sa.String(length=500), nullable=False)
+
     with op.batch_alter_table("articles") as batch_op:
         batch_op.add_column(sa.Column("dated", sa.Boolean(), nullable=True))
     op.execute(
@@ -50,7 +90,6 @@ def upgrade() -> None:
     with op.batch_alter_table("stories") as batch_op:
         batch_op.add_column(sa.Column("engine_state", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("links_state", sa.JSON(), nullable=True))
-    conn = op.get_bind()
     for story_id, state in conn.execute(sa.select(stories.c.id, stories.c.state)).all():
         if not isinstance(state, dict):
             continue
@@ -83,3 +122,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table("articles") as batch_op:
         batch_op.drop_column("dated")
+
+    with op.batch_alter_table("feeds") as batch_op:
+        batch_op.drop_column("outlet_override")
+        batch_op.drop_column("outlet")
+        batch_op.drop_column("outlet_key")
