@@ -1,7 +1,7 @@
 """The story engine on the offline demo corpus: the stories the manifest expects, and no false merges.
 
 The demo's feeds are parsed with the production parser and turned into the engine's documents by the
-production conversion (:func:`aggregator.stories.article_doc`), then fed to the pure :class:`StoryEngine`
+production conversion (:func:`aggregator.stories.doc.stored_article_doc`), then fed to the pure :class:`StoryEngine`
 in the order ``aggregator cluster`` uses (publication time, then arrival). No HTTP and no database: what is
 checked is the engine's decisions on this corpus, the end-to-end demo test checks the pipeline around it.
 """
@@ -17,8 +17,9 @@ import pytest
 from aggregator.config import StoriesConfig
 from aggregator.db.models import Article, Feed
 from aggregator.demo.corpus import Manifest, load_manifest
+from aggregator.ingest.feeds import assign_outlet
 from aggregator.ingest.parse import parse_feed
-from aggregator.stories.cluster import article_doc
+from aggregator.stories.doc import stored_article_doc
 from aggregator.stories.engine import StoryEngine
 
 MANIFEST = load_manifest()
@@ -40,6 +41,7 @@ def cluster_demo(manifest: Manifest, settings: StoriesConfig | None = None) -> d
             demo_feed.path.read_bytes(), {"content-type": demo_feed.content_type}, url=url, now=NOW
         )
         feed = Feed(id=feed_no + 1, url=url, title=data.title, site_url=data.site_url)
+        assign_outlet(feed, own_title=data.title, entry_urls=[e.url for e in data.entries])  # as a fetch does
         for entry in data.entries:
             article = Article(
                 id=len(rows) + 1,
@@ -50,6 +52,7 @@ def cluster_demo(manifest: Manifest, settings: StoriesConfig | None = None) -> d
                 content=entry.content,
                 categories=list(entry.categories),
                 published_at=entry.published_at,
+                dated=entry.dated,
                 language=None,
                 extracted_text=None,
             )
@@ -59,7 +62,7 @@ def cluster_demo(manifest: Manifest, settings: StoriesConfig | None = None) -> d
     placed: dict[str, Placed] = {}
     for _, _, article, feed in sorted(rows, key=lambda r: (r[0], r[1])):
         guid_of[str(article.id)] = article.guid
-        result = engine.add(article_doc(article, feed))
+        result = engine.add(stored_article_doc(article, feed))
         dup = guid_of[result.duplicate_of] if result.duplicate_of is not None else None
         placed[article.guid] = Placed(result.story_id, dup)
     return {guid: Placed(engine.resolve(p.story), p.duplicate_of) for guid, p in placed.items()}

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import AggregatorError
 from ..ingest.outlets import outlet_of
-from ..stories.doc import ArticleDoc
+from ..stories.doc import ArticleDoc, article_doc
 
 
 class EvalDataError(AggregatorError, ValueError):
@@ -69,16 +69,19 @@ def load_articles(path: Path) -> list[EvalArticle]:
         source = str(row.get("source") or "")
         section = str(row.get("section") or "")
         url = row.get("url") if isinstance(row.get("url"), str) else None
-        doc = ArticleDoc(
+        published = parse_time(row.get("published"))
+        # The same conversion as a stored article's. The file's text is plain (an extracted text, as far as
+        # the engine is concerned); `source` is the feed's own title and the file names no site: the outlet
+        # comes from that title and the entry's link, through the same function as a stored feed's.
+        doc = article_doc(
             id=str(row["id"]),
             title=str(row.get("title") or ""),
             summary=str(row.get("summary") or ""),
-            text=str(row.get("text") or ""),
-            published=parse_time(row.get("published")),
-            # The files name the feed (`source`, its own title) and the entry's link, not the site: the outlet
-            # comes from those through the same function as a stored feed's.
-            source=outlet_of(source, None, [url]).key,
-            feed=f"{source}: {section}" if section else source,
+            extracted_text=str(row.get("text") or ""),
+            published=published,
+            dated=bool(row.get("dated", published is not None)),
+            outlet=outlet_of(source, None, [url]).key,
+            feed_title=f"{source}: {section}" if section else source,
             url=url,
         )
         tags = tuple((str(t.get("id", "")), str(t.get("title", ""))) for t in row.get("tags") or [])

@@ -29,9 +29,8 @@ from sqlalchemy.orm import Session
 from ..config import Config, StoriesConfig
 from ..db import Database
 from ..db.models import Article, Feed, Story, StoryArticle
-from ..sanitize import html_to_text
 from .dedupe import fingerprint
-from .doc import ArticleDoc
+from .doc import ArticleDoc, stored_article_doc
 from .engine import Assignment, StoryEngine, StoryState
 from .links import stale_story_ids, update_story_links
 
@@ -70,26 +69,6 @@ class ClusterSummary:
         )
 
 
-def article_doc(article: Article, feed: Feed) -> ArticleDoc:
-    """What the engine sees of a stored article: plain text, full text when extracted."""
-    text = article.extracted_text or html_to_text(article.content)
-    summary = html_to_text(article.summary)
-    if summary and text.startswith(summary):
-        summary = ""  # feeds often repeat the summary as the content's first paragraph
-    return ArticleDoc(
-        id=str(article.id),
-        title=html_to_text(article.title),
-        summary=summary,
-        text=text,
-        published=article.published_at,
-        source=feed.outlet_key,
-        feed=feed.title,
-        categories=tuple(str(c) for c in article.categories or ()),
-        url=article.url,
-        language=article.language,
-    )
-
-
 def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> StoryEngine:
     """An engine holding what the database knows about the stories still open at ``since``."""
     next_id = (session.scalar(select(func.max(Story.id))) or 0) + 1
@@ -103,7 +82,7 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
         .limit(settings.idf_articles)
     ).all()
     for article, feed in reversed(recent):
-        engine.learn_terms(article_doc(article, feed))
+        engine.learn_terms(stored_article_doc(article, feed))
     horizon = since - timedelta(days=settings.max_gap_days)
     latest = (
         select(Story)
@@ -164,7 +143,7 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
             touched: set[int] = set()
             known = _stories_of(session, [a.id for a, _ in batch] + [a.duplicate_of_id for a, _ in batch])
             for article, feed in batch:
-                doc = article_doc(article, feed)
+                doc = stored_article_doc(article, feed)
                 placed = _place_known(session, engine, article, doc, known, now, summary)
                 if placed is not None:
                     touched.add(placed)

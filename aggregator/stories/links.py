@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
-from ..sanitize import html_to_text
-from .doc import ArticleDoc
+from .doc import ArticleDoc, stored_article_doc
 from .related import RelatedIndex, RelatedParams, StoryProfile
 from .topics import TopicModel, TopicScore, article_profile, article_topics, story_profile, story_topics
 
@@ -47,23 +46,6 @@ class LinksResult:
     stories: int  # stories whose lists were (re)written
     relations: int  # StoryRelation rows written
     topics: int  # StoryTopic rows written
-
-
-def article_doc(article: Article, feed: Feed) -> ArticleDoc:
-    """An Article row as the story engine sees it (plain text; the extracted text when there is one)."""
-    text = article.extracted_text or html_to_text(article.content)
-    return ArticleDoc(
-        id=str(article.id),
-        title=article.title or "",
-        summary=html_to_text(article.summary),
-        text=text or "",
-        published=article.published_at,
-        source=feed.outlet_key,
-        feed=feed.title,
-        categories=tuple(c for c in (article.categories or []) if isinstance(c, str) and c.strip()),
-        url=article.url,
-        language=article.language,
-    )
 
 
 def _survivor(session: Session, story_id: int) -> Story | None:
@@ -102,7 +84,7 @@ def _members(session: Session, story_ids: Iterable[int]) -> dict[int, list[Artic
             .order_by(StoryArticle.story_id, Article.published_at, Article.id)
         )
         for story_id, article, feed in rows:
-            members[story_id].append(article_doc(article, feed))
+            members[story_id].append(stored_article_doc(article, feed))
     return members
 
 
