@@ -25,7 +25,7 @@ from aggregator.db import Database, upgrade
 from aggregator.db.models import NewsletterSend
 from aggregator.publish.mailer import DirTransport, SmtpTransport
 from aggregator.publish.newsletter import (
-    Coverage,
+    DigestArticle,
     Period,
     is_due,
     newsletter_due,
@@ -196,12 +196,12 @@ def story_links(urls: Sequence[str]) -> list[str]:
 
 
 def cov(
-    story: int, article: int, feed: int, added: datetime, *, dup: bool = False, title: str = "t"
-) -> Coverage:
-    return Coverage(
-        story_id=story, story_title=f"Story {story}", article_id=article, title=title,
+    story: int, article: int, feed: int, added: datetime, *, copy_of: int | None = None, title: str = "t"
+) -> DigestArticle:
+    return DigestArticle(
+        story_id=story, story_title=f"Story {story}", id=article, title=title,
         url=f"http://127.0.0.1:9/{article}", summary="", outlet=f"Outlet {feed}", outlet_key=f"outlet{feed}",
-        published_at=added - HOUR, added_at=added, is_duplicate=dup,
+        published=added - HOUR, added_at=added, duplicate_of_id=copy_of,
     )  # fmt: skip
 
 
@@ -220,7 +220,7 @@ def test_selection_separates_new_stories_from_new_coverage_and_ignores_copies() 
         # two new outlets, and one that covered it before
         cov(1, 1, 1, old), cov(1, 2, 2, new), cov(1, 3, 3, new), cov(1, 4, 1, new),
         cov(2, 5, 4, new),  # a new story
-        cov(3, 6, 1, old), cov(3, 7, 5, new, dup=True),  # only a syndicated copy: not news
+        cov(3, 6, 1, old), cov(3, 7, 5, new, copy_of=6),  # only a syndicated copy: not news
         cov(4, 8, 1, old),  # nothing new
         cov(5, 9, 2, later),  # after the period: the next digest's
         cov(6, 10, 1, old), cov(6, 11, 1, new),  # a new article from an outlet already there

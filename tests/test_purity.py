@@ -22,6 +22,7 @@ PURE = (
     "aggregator.stories.dedupe",
     "aggregator.stories.related",
     "aggregator.stories.topics",
+    "aggregator.stories.coverage",
     "aggregator.ingest.schedule",
     "aggregator.ingest.outlets",
 )

@@ -59,6 +59,7 @@ from ..db.models import Article, Feed, NewsletterSend, Story, StoryArticle
 from ..db.states import SendState
 from ..errors import NewsletterError
 from ..sanitize import html_to_text, truncate_words
+from ..stories.coverage import story_coverage
 from .mailer import DeliveryError, DirTransport, SmtpTransport, Transport, safe_name
 
 log = logging.getLogger(__name__)
@@ -80,20 +81,20 @@ class Period:
 
 
 @dataclass(frozen=True)
-class Coverage:
+class DigestArticle:
     """One article of a story, as the selection needs it (text fields as published: may hold HTML)."""
 
     story_id: int
     story_title: str
-    article_id: int
+    id: int
     title: str
     url: str | None
     summary: str
     outlet: str  # name
     outlet_key: str  # identity (Feed.outlet_key): two feeds of one outlet are one source
-    published_at: datetime
+    published: datetime
     added_at: datetime  # when the story engine put it in the story: "first seen" for the digest
-    is_duplicate: bool  # a syndicated copy: not new coverage, not a new source
+    duplicate_of_id: int | None  # a copy of another article of the story is no coverage of its own
 
 
 @dataclass(frozen=True)
@@ -135,15 +136,17 @@ def absolute_http(url: str | None) -> str | None:
     return url
 
 
-def select_digest_stories(coverage: Sequence[Coverage], period: Period) -> list[DigestStory]:
+def select_digest_stories(articles: Sequence[DigestArticle], period: Period) -> list[DigestStory]:
     """Stories with articles first seen in ``period``, top first.
 
     A story is *new* when none of its articles was seen before the period, else it is an existing story
-    with new coverage. Syndicated copies neither make a story news nor count as sources. Ranking: most
-    outlets with new coverage, then most outlets overall, then the latest new article, then story id.
+    with new coverage. Coverage is counted as on the site (:func:`aggregator.stories.coverage.story_coverage`):
+    a syndicated copy of another article of the story neither makes the story news nor counts as a source,
+    and two feeds of one outlet are one source. Ranking: most outlets with new coverage, then most outlets
+    overall, then the latest new article, then story id.
     """
-    by_story: dict[int, list[Coverage]] = {}
-    for item in coverage:
+    by_story: dict[int, list[DigestArticle]] = {}
+    for item in articles:
         if item.added_at <= period.end:
             by_story.setdefault(item.story_id, []).append(item)
     picked = []
@@ -161,15 +164,13 @@ def _line(fragment: str) -> str:
     return " ".join(html_to_text(fragment).split())
 
 
-def _digest_story(items: list[Coverage], period: Period) -> DigestStory | None:
-    originals = [c for c in items if not c.is_duplicate]
-    new = sorted(
-        (c for c in originals if c.added_at > period.start), key=lambda c: (c.published_at, c.article_id)
-    )
+def _digest_story(items: list[DigestArticle], period: Period) -> DigestStory | None:
+    coverage = story_coverage(items)
+    new = [c for c in coverage.originals if c.added_at > period.start]  # oldest first
     if not new:
         return None
-    old_outlets = {c.outlet_key for c in originals if c.added_at <= period.start}
-    is_new = not any(c.added_at <= period.start for c in items)
+    old_outlets = {c.outlet_key for c in coverage.originals if c.added_at <= period.start}
+    is_new = not any(c.added_at <= period.start for c in coverage.members)
     outlets: dict[str, str] = {}
     for c in new:
         outlets.setdefault(c.outlet_key, _line(c.outlet))
@@ -180,13 +181,13 @@ def _digest_story(items: list[Coverage], period: Period) -> DigestStory | None:
         is_new=is_new,
         new_articles=len(new),
         new_sources=len(set(outlets) - old_outlets),
-        total_sources=len({c.outlet_key for c in originals}),
+        total_sources=coverage.outlet_count,
         outlets=tuple(outlets.values()),
         summary=truncate_words(html_to_text(lead.summary), SUMMARY_WORDS),
         lead_title=_line(lead.title),
         lead_outlet=outlets[lead.outlet_key],
         lead_url=absolute_http(lead.url),
-        latest=max(c.published_at for c in new),
+        latest=max(c.published for c in new),
     )
 
 
@@ -211,7 +212,7 @@ def coverage_label(story: DigestStory, period: Period) -> str:
 # --- reading the story tables ----------------------------------------------------------------------
 
 
-def load_coverage(session: Session, period: Period) -> list[Coverage]:
+def load_coverage(session: Session, period: Period) -> list[DigestArticle]:
     """All articles (up to the period's end) of the live stories that gained an article in ``period``."""
     touched = (
         select(StoryArticle.story_id)
@@ -243,18 +244,18 @@ def load_coverage(session: Session, period: Period) -> list[Coverage]:
         .where(StoryArticle.story_id.in_(touched), StoryArticle.added_at <= period.end)
     )
     return [
-        Coverage(
+        DigestArticle(
             story_id=story_id,
             story_title=story_title,
-            article_id=article_id,
+            id=article_id,
             title=title,
             url=url,
             summary=summary,
             outlet=outlet,
             outlet_key=outlet_key,
-            published_at=published_at,
+            published=published_at,
             added_at=added_at,
-            is_duplicate=duplicate_of is not None,
+            duplicate_of_id=duplicate_of,
         )
         for (story_id, story_title, article_id, title, url, summary, outlet, outlet_key,
              published_at, added_at, duplicate_of) in rows

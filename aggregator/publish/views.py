@@ -1,17 +1,16 @@
-"""Read side of the story engine: what the site and the newsletter show, as plain dataclasses.
+"""Read side of the story engine: what the site shows, as plain dataclasses.
 
 Data flow::
 
-    stories rows --story_signals--> RankSignals --rank_stories (pure)--> top story ids
+    story members --story_coverage, signals_from_articles--> RankSignals --rank_stories (pure)--> top ids
     ids --load_story_views--> StoryView (articles grouped by outlet, copies, related, topics, summary)
 
 Nothing here writes to the database or reads the clock: ``now`` is passed in.
 
 Top-stories ranking (:func:`rank_score`), for a story with
 
-* ``D`` = distinct outlets (:mod:`aggregator.ingest.outlets`: two feeds of one brand are one outlet) among its
-  original articles (a syndicated copy, ``Article.duplicate_of_id`` set,
-  never adds an outlet: the same wire piece on three sites is one piece of coverage),
+* ``D`` = distinct outlets of its coverage (:func:`aggregator.stories.coverage.story_coverage`: two feeds of one
+  brand are one outlet, and a syndicated copy of another article of the story adds none),
 * ``M`` = outlets whose first original article in the story is at most ``MOMENTUM_HOURS`` old (momentum:
   coverage still spreading),
 * ``age`` = hours since the story's latest original article,
@@ -41,6 +40,7 @@ from ..db.states import FeedStatus
 from ..ingest.outlets import Outlet
 from ..run.status import feed_state
 from ..sanitize import html_to_text, safe_url
+from ..stories.coverage import story_coverage
 
 HALF_LIFE_HOURS = 12.0
 MOMENTUM_HOURS = 6.0
@@ -95,7 +95,8 @@ class ArticleView:
     excerpt: str  # plain text
     summary_html: str  # the feed's summary as published (raw): pass through clean_html before showing
     copies: tuple[CopyView, ...] = ()
-    is_copy: bool = False
+    is_copy: bool = False  # a syndicated copy of another article of the story
+    duplicate_of_id: int | None = None  # Article.duplicate_of_id
 
 
 @dataclass(frozen=True)
@@ -271,11 +272,17 @@ def merged_map(session: Session) -> dict[int, int]:
     return resolved
 
 
-def top_stories(session: Session, now: datetime, hours: float, limit: int) -> list[int]:
-    """Ids of the best stories with coverage in the last ``hours``, best first.
+@dataclass(frozen=True)
+class _Member:
+    id: int
+    outlet_key: str
+    published: datetime
+    duplicate_of_id: int | None
 
-    A syndicated copy adds no outlet when its original is in the same story (as on the story page); a copy of
-    an article elsewhere is the story's own coverage."""
+
+def top_stories(session: Session, now: datetime, hours: float, limit: int) -> list[int]:
+    """Ids of the best stories with coverage in the last ``hours``, best first; coverage is counted as on
+    the story page (:func:`aggregator.stories.coverage.story_coverage`)."""
     since = now - timedelta(hours=hours)
     rows = session.execute(
         select(
@@ -287,20 +294,19 @@ def top_stories(session: Session, now: datetime, hours: float, limit: int) -> li
         .where(Story.merged_into_id.is_(None), Story.last_published_at >= since)
         .where(Article.published_at <= now)
     )
-    members: dict[int, list[tuple[int, str, datetime, int | None]]] = defaultdict(list)
+    members: dict[int, list[_Member]] = defaultdict(list)
     for story_id, article_id, outlet, published, duplicate_of in rows:
-        members[story_id].append((article_id, outlet, published, duplicate_of))
+        members[story_id].append(_Member(article_id, outlet, published, duplicate_of))
     candidates = []
     for sid, arts in members.items():
-        ids = {a[0] for a in arts}
-        coverage = [(outlet, t) for _, outlet, t, dup in arts if dup is None or dup not in ids]
+        coverage = [(m.outlet_key, m.published) for m in story_coverage(arts).originals]
         if coverage and max(t for _, t in coverage) >= since:
             candidates.append(signals_from_articles(sid, coverage, now))
     return rank_stories(candidates, now, limit)
 
 
 def digest_stories(session: Session, now: datetime, hours: float, limit: int) -> list[StoryView]:
-    """The top stories of the last ``hours`` as full views, best first (the front page; the newsletter)."""
+    """The top stories of the last ``hours`` as full views, best first (as on the front page)."""
     ids = top_stories(session, now, hours, limit)
     views = load_story_views(session, ids)
     return [views[i] for i in ids if i in views]
@@ -402,34 +408,30 @@ def build_story_view(
     topics: Sequence[TopicRef],
 ) -> StoryView:
     """Pure: a story, its articles, the outlet of each feed id, related refs and topics -> the view."""
-    ordered = sorted(members, key=lambda a: (a.published, a.id))
-    in_story = {a.id for a in ordered}
-    views = {a.id: _article_view(a, outlets.get(a.feed_id, NO_OUTLET)) for a in ordered}
-    copies: dict[int, list[CopyView]] = defaultdict(list)
-    originals: list[ArticleView] = []
-    for article in ordered:
-        view = views[article.id]
-        if article.duplicate_of_id is not None and article.duplicate_of_id in in_story:
-            copies[article.duplicate_of_id].append(CopyView(view.outlet, view.url, view.published))
-        else:
-            originals.append(view)
-    originals = [replace(v, copies=tuple(copies[v.id])) if v.id in copies else v for v in originals]
-    by_outlet: dict[str, list[ArticleView]] = {}
+    coverage = story_coverage(_article_view(a, outlets.get(a.feed_id, NO_OUTLET)) for a in members)
+    ordered = coverage.members
+    originals = [
+        replace(v, copies=tuple(CopyView(c.outlet, c.url, c.published) for c in coverage.copies[v.id]))
+        if v.id in coverage.copies
+        else v
+        for v in coverage.originals
+    ]
+    by_outlet: dict[str, list[ArticleView]] = {key: [] for key in coverage.outlets}
     for view in originals:
-        by_outlet.setdefault(view.outlet_key, []).append(view)
+        by_outlet[view.outlet_key].append(view)
     groups = tuple(OutletGroup(arts[0].outlet, key, tuple(arts)) for key, arts in by_outlet.items())
     lead = originals[0] if originals else None
-    timeline = tuple(replace(views[a.id], is_copy=a.duplicate_of_id in in_story) for a in ordered)
+    timeline = tuple(replace(v, is_copy=coverage.is_copy(v)) for v in ordered)
     headline = clean_title(story.title) if story.title.strip() else (lead.title if lead else "(untitled)")
     return StoryView(
         id=story.id,
         headline=headline,
         first_published=ordered[0].published if ordered else story.first_published,
         last_published=ordered[-1].published if ordered else story.last_published,
-        outlet_count=len(groups),
+        outlet_count=coverage.outlet_count,
         article_count=len(ordered),
         outlets=tuple(g.outlet for g in groups),
-        summary=story_summary(originals, {a.id: a for a in ordered}),
+        summary=story_summary(originals, {a.id: a for a in members}),
         lead=lead,
         groups=groups,
         timeline=timeline,
@@ -450,6 +452,7 @@ def _article_view(article: ArticleRow, outlet: Outlet) -> ArticleView:
         published=article.published,
         excerpt=" ".join(extract_summary(text, max_sentences=2, max_words=EXCERPT_WORDS).split()),
         summary_html=article.summary or article.content,
+        duplicate_of_id=article.duplicate_of_id,
     )
 
 

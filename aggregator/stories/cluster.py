@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from ..config import Config, StoriesConfig
 from ..db import Database
 from ..db.models import Article, Feed, Story, StoryArticle
+from .coverage import story_coverage
 from .dedupe import fingerprint
 from .doc import ArticleDoc, stored_article_doc
 from .engine import Assignment, StoryEngine, StoryState
@@ -277,6 +278,26 @@ def _merge(session: Session, absorbed: int, survivor: int, now: datetime) -> Non
     session.execute(update(Story).where(Story.merged_into_id == absorbed).values(merged_into_id=survivor))
 
 
+@dataclass(frozen=True)
+class _Member:
+    """A story's article as :func:`story_coverage` counts it."""
+
+    article: Article
+    outlet_key: str
+
+    @property
+    def id(self) -> int:
+        return self.article.id
+
+    @property
+    def published(self) -> datetime:
+        return self.article.published_at
+
+    @property
+    def duplicate_of_id(self) -> int | None:
+        return self.article.duplicate_of_id
+
+
 def _refresh(session: Session, engine: StoryEngine, story_ids: Iterable[int], now: datetime) -> None:
     """Recompute what a story shows from its members, and store the engine's state for the next run."""
     for story_id in sorted(story_ids):
@@ -292,10 +313,10 @@ def _refresh(session: Session, engine: StoryEngine, story_ids: Iterable[int], no
         ).all()
         if not members:
             continue
-        originals = [(a, f) for a, f in members if a.duplicate_of_id is None] or list(members)
-        story.title = originals[0][0].title
+        coverage = story_coverage(_Member(a, f.outlet_key) for a, f in members)
+        story.title = coverage.lead.article.title if coverage.lead is not None else members[0][0].title
         story.article_count = len(members)
-        story.source_count = len({f.outlet_key for _, f in originals})
+        story.source_count = coverage.outlet_count
         story.first_published_at = members[0][0].published_at
         story.last_published_at = max(a.published_at for a, _ in members)
         story.updated_at = now
