@@ -267,11 +267,11 @@ def status(app: App, as_json: bool) -> None:
     for f in data["feeds"]:
         table.add_row(
             f["state"],
-            f["title"] or f["url"],
+            f["name"],
             str(f["articles"]),
             str(f["consecutive_errors"]),
             (f["last_success_at"] or "never")[:16],
-            (f["next_fetch_at"] or "due")[:16],
+            "not polled" if f["state"] in ("gone", "removed") else (f["next_fetch_at"] or "due")[:16],
             (f["last_error"] or "")[:80],
         )
     console.print(table)

@@ -9,13 +9,13 @@ import pytest
 from aggregator.db import Database
 from aggregator.db.models import Story
 from aggregator.ingest.feeds import assign_outlet
+from aggregator.ingest.health import feed_health
 from aggregator.publish.views import (
     HALF_LIFE_HOURS,
     TEXT_HEAD,
     RankSignals,
     digest_stories,
     extract_summary,
-    feed_health,
     load_story_views,
     merged_map,
     rank_score,
@@ -152,10 +152,10 @@ def test_feed_health_reports_state_counts_and_last_article(db: Database) -> None
         gone.status = "gone"
         make_article(s, ok, title="A", published=NOW - timedelta(hours=5))
         make_article(s, ok, title="B", published=NOW - timedelta(hours=1))
-        health = {h.title: h for h in feed_health(s, NOW)}
+        health = {h.title: h for h in feed_health(s)}
     assert health["Ok"].state == "ok" and health["Ok"].articles == 2
     assert health["Ok"].last_article == NOW - timedelta(hours=1)
-    assert health["Bad URL"].state == "error" and health["Bad URL"].url is None  # not a link
+    assert health["Bad URL"].state == "error" and health["Bad URL"].feed_link is None  # not a link
     assert health["Gone"].state == "gone" and health["Gone"].next_poll is None
 
 
@@ -228,3 +228,19 @@ def test_two_feeds_of_one_outlet_are_one_outlet_on_the_page_and_in_the_ranking(d
     assert len(views[one.id].groups[0].articles) == 2
     assert views[two.id].outlet_count == 2
     assert top == [two.id, one.id]  # two outlets outrank one outlet's two feeds, though one is fresher
+
+
+def test_status_and_the_sources_page_report_the_same_health(db: Database) -> None:
+    from aggregator.run.status import gather_status
+
+    with db.session() as s:
+        make_feed(s, "http://127.0.0.1:9/ok.xml", title="Ok", now=NOW, last_success_at=NOW, next_fetch_at=NOW)
+        removed = make_feed(s, "http://127.0.0.1:9/old.xml", title="", now=NOW, next_fetch_at=NOW)
+        removed.title, removed.status = "", "removed"
+        s.flush()
+        health = feed_health(s)
+        status = gather_status(s, NOW)
+    rows = [(r["name"], r["state"], r["articles"], r["next_fetch_at"]) for r in status["feeds"]]
+    assert rows == [(h.name, h.state, h.articles, h.next_poll and h.next_poll.isoformat()) for h in health]
+    assert ("127.0.0.1", "removed", 0, None) in rows  # no title: named by its host; not polled: no next fetch
+    assert status["counts"]["feeds"] == 2 and status["counts"]["feeds_in_error"] == 0

@@ -36,6 +36,7 @@ from markupsafe import Markup
 from ..config import Config
 from ..db import Database
 from ..errors import RenderError
+from ..ingest.health import feed_health
 from ..sanitize import clean_html, truncate_words
 from . import views as views_module
 from .atomic import StaleReuseError, publish_tree, published_inputs
@@ -45,7 +46,6 @@ from .views import (
     TopicRef,
     TopicView,
     all_story_refs,
-    feed_health,
     load_story_views,
     merged_map,
     slugify,
@@ -209,7 +209,7 @@ def build_site(
         views = load_story_views(s, [r.id for r in refs])
         merged = merged_map(s)
         topics = topic_views(s, TOPIC_PAGE_STORIES)
-        health = feed_health(s, now)
+        health = feed_health(s)
     site = Site(make_environment(), config, previous or {})
     top = [views[i] for i in top_ids if i in views]
     stories_by_topic = {t.topic.id: t for t in topics}

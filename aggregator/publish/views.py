@@ -28,17 +28,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
-from ..db.states import FeedStatus
 from ..ingest.outlets import Outlet
-from ..run.status import feed_state
 from ..sanitize import html_to_text, safe_url
 from ..stories.coverage import story_coverage
 
@@ -141,24 +138,6 @@ class TopicView:
 
 
 @dataclass(frozen=True)
-class FeedHealth:
-    """One feed on the sources page: enough to tell a dead feed from a quiet one."""
-
-    id: int
-    title: str
-    url: str | None
-    site_url: str | None
-    state: str  # ok, new, error, gone, removed
-    articles: int
-    last_article: datetime | None
-    last_success: datetime | None
-    last_error_at: datetime | None
-    last_error: str | None
-    consecutive_errors: int
-    next_poll: datetime | None
-
-
-@dataclass(frozen=True)
 class RankSignals:
     story_id: int
     outlets: int
@@ -231,13 +210,6 @@ def extract_summary(text: str, max_sentences: int = SUMMARY_SENTENCES, max_words
     summary = " ".join(picked)
     tokens = summary.split()
     return summary if len(tokens) <= max_words else " ".join(tokens[:max_words]) + "…"
-
-
-def feed_name(feed: Feed) -> str:
-    """A feed's display name (the sources page): its title, else its host."""
-    if feed.title.strip():
-        return feed.title.strip()
-    return urlsplit(feed.site_url or feed.url).hostname or feed.url
 
 
 def clean_title(title: str) -> str:
@@ -510,37 +482,3 @@ def topic_views(session: Session, per_topic: int) -> list[TopicView]:
             entry[1].append(_ref(sid, title, outlets, first, last))
     views = [TopicView(ref, tuple(stories)) for ref, stories in grouped.values()]
     return sorted(views, key=lambda v: (v.topic.label.lower(), v.topic.id))
-
-
-def feed_health(session: Session, now: datetime) -> list[FeedHealth]:
-    stats = {
-        fid: (count, last)
-        for fid, count, last in session.execute(
-            select(Article.feed_id, func.count(), func.max(Article.published_at)).group_by(Article.feed_id)
-        )
-    }
-    feeds = session.scalars(select(Feed).order_by(Feed.title, Feed.url))
-    result = []
-    for f in feeds:
-        count, last = stats.get(f.id, (0, None))
-        if isinstance(last, str):  # func.max bypasses the column type on SQLite
-            last = datetime.fromisoformat(last)
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)
-        result.append(
-            FeedHealth(
-                id=f.id,
-                title=feed_name(f),
-                url=safe_url(f.url),
-                site_url=safe_url(f.site_url),
-                state=feed_state(f, now),
-                articles=count,
-                last_article=last,
-                last_success=f.last_success_at,
-                last_error_at=f.last_error_at,
-                last_error=f.last_error,
-                consecutive_errors=f.consecutive_errors,
-                next_poll=f.next_fetch_at if f.status == FeedStatus.ACTIVE else None,
-            )
-        )
-    return result

@@ -1,4 +1,5 @@
-"""What `aggregator status` reports: counts and every feed's health, as plain data."""
+"""What `aggregator status` reports: counts, every feed's health (:mod:`aggregator.ingest.health`), the last
+runs, the newsletter ledger and full-text extraction, as plain data."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import Article, Feed, Story, Topic
-from ..db.states import FeedStatus
+from ..db.models import Article, Story, Topic
 from ..fulltext.extract import extraction_status
+from ..ingest.health import FeedHealthState, feed_health
 from ..publish.newsletter import newsletter_status
 from .records import last_runs
 
@@ -19,35 +20,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def feed_state(feed: Feed, now: datetime) -> str:
-    if feed.status != FeedStatus.ACTIVE:
-        return FeedStatus(feed.status).value
-    if feed.consecutive_errors:
-        return "error"
-    if feed.last_success_at is None:
-        return "new"
-    return "ok"
-
-
 def gather_status(session: Session, now: datetime) -> dict[str, Any]:
-    article_counts = dict(
-        (row[0], row[1])
-        for row in session.execute(select(Article.feed_id, func.count()).group_by(Article.feed_id))
-    )
-    feeds = list(session.scalars(select(Feed).order_by(Feed.title, Feed.url)))
+    health = feed_health(session)
     feed_rows = [
         {
-            "url": f.url,
-            "title": f.title,
-            "state": feed_state(f, now),
-            "articles": article_counts.get(f.id, 0),
-            "consecutive_errors": f.consecutive_errors,
-            "last_error": f.last_error,
-            "last_error_at": _iso(f.last_error_at),
-            "last_success_at": _iso(f.last_success_at),
-            "next_fetch_at": _iso(f.next_fetch_at),
+            "url": h.url,
+            "title": h.title,
+            "name": h.name,
+            "state": h.state,
+            "articles": h.articles,
+            "last_article_at": _iso(h.last_article),
+            "consecutive_errors": h.consecutive_errors,
+            "last_error": h.last_error,
+            "last_error_at": _iso(h.last_error_at),
+            "last_success_at": _iso(h.last_success),
+            "next_fetch_at": _iso(h.next_poll),
         }
-        for f in feeds
+        for h in health
     ]
 
     def count(stmt: Any) -> int:
@@ -56,8 +45,8 @@ def gather_status(session: Session, now: datetime) -> dict[str, Any]:
     return {
         "generated_at": now.isoformat(),
         "counts": {
-            "feeds": len(feeds),
-            "feeds_in_error": sum(1 for r in feed_rows if r["state"] == "error"),
+            "feeds": len(health),
+            "feeds_in_error": sum(1 for h in health if h.state == FeedHealthState.ERROR),
             "articles": count(select(func.count()).select_from(Article)),
             "duplicates": count(
                 select(func.count()).select_from(Article).where(Article.duplicate_of_id.is_not(None))
