@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,17 +19,16 @@ from sqlalchemy.orm import Session
 
 from . import __version__
 from .config import Config, find_config_path, load_config, reference_markdown
-from .db import Database, FeedStatus, RunOutcome, SendState, check_schema, upgrade
+from .db import Database, FeedStatus, RunOutcome, check_schema, upgrade
 from .errors import AggregatorError
 from .evaluation.related import evaluate_related
 from .evaluation.topics import evaluate_topics
-from .fulltext.extract import run_extract
 from .ingest.feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
-from .ingest.fetch import FeedOutcome, fetch_feeds
+from .ingest.fetch import FeedOutcome
 from .ingest.opml import export_opml, parse_opml
-from .publish.newsletter import preview_newsletter, run_newsletter, transport_for
+from .publish.newsletter import preview_newsletter, transport_for
 from .run.locking import run_lock
-from .run.records import record_step
+from .run.pipeline import StepResult, run_cycle, run_step
 from .run.status import gather_status
 
 log = logging.getLogger("aggregator")
@@ -66,6 +65,16 @@ class App:
             log.info("feed added from config: %s", url)
         for url in result.removed:
             log.info("feed no longer in config, kept but not polled: %s", url)
+
+    def run_step(self, step: str, *, lock: bool = False, **options: Any) -> StepResult:
+        """Run one pipeline step through the pipeline's step runner (recorded in `runs`, like `run` does)
+        and print its one-line result; a failed step is a one-line error and exit status 1."""
+        db = self.database()
+        with run_lock(db, self.config.data_dir) if lock else nullcontext():
+            result = run_step(db, self.config, self.now, step, announce=click.echo, **options)
+        if result.outcome == RunOutcome.ERROR:
+            raise click.ClickException(result.line)
+        return result
 
     def close(self) -> None:
         if self._db is not None:
@@ -307,29 +316,16 @@ def newsletter(app: App, dry_run: bool, to_dir: Path | None, send: bool) -> None
     delivery). Digests that failed before are delivered again first."""
     if sum([dry_run, to_dir is not None, send]) > 1:
         raise click.UsageError("use only one of --dry-run, --to-dir and --send")
-    db = app.database()
-    now = app.now()
-    if dry_run:
-        messages = preview_newsletter(db, app.config, now)
+    if dry_run:  # not a run of the step: nothing is recorded
+        messages = preview_newsletter(app.database(), app.config, app.now())
         for message in messages:
             click.echo(message.decode("utf-8", errors="replace").replace("\r\n", "\n"))
         count = len(messages) or "no"
         click.echo(f"Dry run: {count} digest(s) would be delivered; nothing was recorded.", err=True)
         return
     mode: Literal["config", "smtp", "dir"] = "smtp" if send else "dir" if to_dir is not None else "config"
-    result = run_newsletter(db, app.config, now, transport_for(app.config, mode, to_dir))
-    if not result.outcomes:
-        click.echo("Nothing new: the last digest ended just now.")
-    for o in result.outcomes:
-        span = f"{o.period.start:%Y-%m-%d %H:%M} .. {o.period.end:%Y-%m-%d %H:%M} UTC"
-        head = f"Digest {o.send_id}{' (retry)' if o.retried else ''}: {o.story_count} stories, {span}"
-        if o.state == SendState.EMPTY:
-            click.echo(f"Nothing new since {o.period.start:%Y-%m-%d %H:%M} UTC: no email.")
-        elif o.state == SendState.SENT:
-            click.echo(f"{head}, delivered to {o.delivered_to}.")
-        else:
-            click.echo(f"{head}, NOT delivered: {o.error}")
-    if result.failed:
+    result = app.run_step("newsletter", force=True, transport=transport_for(app.config, mode, to_dir))
+    if result.counts.get("failed"):
         raise click.ClickException("the digest was not delivered; it will be retried on the next run")
 
 
@@ -349,17 +345,7 @@ def config_reference() -> None:
 @pass_app
 def render(app: App, out_dir: Path | None) -> None:
     """Write the static site: top stories, story, topic, archive and sources pages, and feeds."""
-    from .publish.render import render_site
-    from .run.records import record_step
-
-    with record_step(app.database(), "render", app.now) as step:
-        result = render_site(app.database(), app.config, app.now(), out_dir)
-        step.counts = {"files": result.pages, "written": result.written, "removed": result.removed}
-    state = "published" if result.swapped else "unchanged, nothing written"
-    click.echo(
-        f"Site {state}: {result.out_dir} ({result.pages} files, {result.stories} story pages; "
-        f"{result.written} written, {result.unchanged} unchanged, {result.removed} removed)."
-    )
+    app.run_step("render", out_dir=out_dir)
 
 
 @cli.command()
@@ -372,39 +358,28 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
     Exits 0 when the run completed, even if some feeds failed (the summary names them and why).
     """
     app.sync_feeds()
-    db = app.database()
-    with run_lock(db, app.config.data_dir), record_step(db, "fetch", app.now) as step:
-        if sys.stderr.isatty():
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[counts]}"),
-                console=Console(stderr=True),
-                transient=False,
-            ) as bar:
-                task = bar.add_task("fetching feeds", total=None, counts="")
+    if not sys.stderr.isatty():
+        app.run_step("fetch", lock=True, all=all_feeds, feed_url=feed_url)
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        console=Console(stderr=True),
+        transient=False,
+    ) as bar:
+        task = bar.add_task("fetching feeds", total=None, counts="")
+        tally = {"new": 0, "failed": 0}
 
-                def show(outcome: FeedOutcome, done: int, total: int) -> None:
-                    tally["new"] += outcome.new
-                    tally["failed"] += outcome.state in ("error", "gone")
-                    bar.update(
-                        task,
-                        completed=done,
-                        total=total,
-                        counts=f"{tally['new']} new, {tally['failed']} failed",
-                    )
+        def show(outcome: FeedOutcome, done: int, total: int) -> None:
+            tally["new"] += outcome.new
+            tally["failed"] += outcome.state in ("error", "gone")
+            bar.update(
+                task, completed=done, total=total, counts=f"{tally['new']} new, {tally['failed']} failed"
+            )
 
-                tally = {"new": 0, "failed": 0}
-                summary = fetch_feeds(
-                    db, app.config, app.now(), all=all_feeds, feed_url=feed_url, progress=show
-                )
-        else:
-            summary = fetch_feeds(db, app.config, app.now(), all=all_feeds, feed_url=feed_url)
-        step.counts = summary.counts()
-        step.outcome = RunOutcome.PARTIAL if summary.failed else RunOutcome.OK
-        step.detail = summary.line() if summary.failed else None
-    log.info("%s", summary.line())
+        app.run_step("fetch", lock=True, all=all_feeds, feed_url=feed_url, progress=show)
 
 
 @cli.command()
@@ -413,15 +388,7 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
 @pass_app
 def extract(app: App, article_id: int | None, limit: int | None) -> None:
     """Fetch article pages of summary-only entries and extract their full text."""
-    db = app.database()
-    with run_lock(db, app.config.data_dir), record_step(db, "extract", app.now) as record:
-        summary = run_extract(db, app.config, app.now(), limit=limit, article_id=article_id)
-        record.counts = summary.counts()
-        if summary.failed or summary.retry:
-            record.outcome = RunOutcome.PARTIAL
-    click.echo(summary.line())
-    for article, reason in summary.errors[:20]:
-        click.echo(f"  article {article}: {reason}")
+    app.run_step("extract", lock=True, limit=limit, article_id=article_id)
 
 
 @cli.command()
@@ -431,8 +398,6 @@ def run(app: App) -> None:
 
     Safe under cron: a second run while one is going exits at once. Exit 1 if a step failed.
     """
-    from .run.pipeline import run_cycle
-
     app.sync_feeds()
     db = app.database()
     with run_lock(db, app.config.data_dir):
@@ -485,20 +450,8 @@ def demo(out_dir: Path | None) -> None:
 @pass_app
 def cluster_command(app: App, batch_size: int) -> None:
     """Assign every article not yet clustered to a story (idempotent; resumes after a crash)."""
-    from .run.locking import run_lock
-    from .run.records import record_step
-    from .stories.cluster import cluster_pending
-
-    db = app.database()
     # One run at a time: story ids come from the database's highest id, so two writers would collide.
-    with run_lock(db, app.config.data_dir), record_step(db, "cluster", app.now) as step:
-        result = cluster_pending(db, app.config, app.now(), batch_size=batch_size)
-        step.counts = result.counts()
-    click.echo(
-        f"Clustered {result.articles} articles: {result.new_stories} new stories, {result.joined} joined a story, "
-        f"{result.duplicates} copies, {result.merges} stories merged; "
-        f"{result.linked} related lists and topics updated."
-    )
+    app.run_step("cluster", lock=True, batch_size=batch_size)
 
 
 @cli.group("eval")

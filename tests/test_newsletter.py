@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import os
 import re
 import socket
@@ -628,6 +629,11 @@ def test_cli_newsletter_to_dir_then_nothing_new_then_status(
     assert len(list(out.glob("*.eml"))) == 1
     second = run_cli(path, "newsletter", "--to-dir", str(out))
     assert "Nothing new" in second.stdout and len(list(out.glob("*.eml"))) == 1
+    assert "newsletter: 1 digest(s) delivered, 0 failed" in first.stdout  # the step's line, as in `run`
+    runs = json.loads(run_cli(path, "status", "--json").stdout)["runs"]
+    assert [(r["step"], r["outcome"], r["counts"]) for r in runs] == [
+        ("newsletter", "ok", {"sent": 0, "failed": 0})  # the latest run: the quiet one
+    ]
 
     status = run_cli(path, "status", "--json")
     assert '"sent": 1' in status.stdout and '"empty": 1' in status.stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,9 +16,9 @@ import pytest
 from click.testing import Result
 from sqlalchemy import func, select
 
-from aggregator.config import Config, config_from_dict
+from aggregator.config import Config, config_from_dict, load_config
 from aggregator.db import Database
-from aggregator.db.models import Article, Feed
+from aggregator.db.models import Article, Feed, Run
 from aggregator.errors import ParseError
 from aggregator.ingest.feeds import add_feed
 from aggregator.ingest.fetch import INLINE_PARSES, PollSummary, fetch_feeds
@@ -448,7 +447,6 @@ def test_cli_fetch_polls_config_feeds_and_exits_0_when_a_feed_fails(
     feed_server: FeedServer,
     write_config: Callable[..., Path],
     run_cli: Callable[..., Result],
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     good = feed_server.route("/good.xml", rss(("a", "A"), ("b", "B")))
     bad = feed_server.route("/bad.xml", b"nope", status=503, content_type="text/plain")
@@ -459,11 +457,15 @@ def test_cli_fetch_polls_config_feeds_and_exits_0_when_a_feed_fails(
         }
     )
     assert run_cli(path, "init").exit_code == 0
-    with caplog.at_level(logging.INFO, logger="aggregator"):
-        result = run_cli(path, "fetch")
+    result = run_cli(path, "fetch")
     assert result.exit_code == 0, result.output
-    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("fetched 2 feeds"))
+    line = next(line for line in result.output.splitlines() if line.startswith("fetched 2 feeds"))
     assert "1 parsed" in line and "2 new articles" in line and f"{bad} (HTTP 503 Service Unavailable)" in line
+    database = Database(load_config(path).database_url)
+    with database.session() as s:  # recorded like any run of the step
+        (run,) = s.scalars(select(Run).where(Run.step == "fetch")).all()
+        assert run.outcome == "partial" and run.counts is not None and run.counts["failed"] == 1
+    database.dispose()
     status = json.loads(run_cli(path, "status", "--json").output)
     states = {f["url"]: (f["state"], f["articles"], f["consecutive_errors"]) for f in status["feeds"]}
     assert states == {good: ("ok", 2, 0), bad: ("error", 0, 1)}
@@ -482,3 +484,6 @@ def test_cli_fetch_of_an_unknown_feed_fails(
     run_cli(path, "init")
     result = run_cli(path, "fetch", "--feed", "https://example.org/unknown.xml")
     assert result.exit_code == 1 and "no such feed" in result.output
+    runs = json.loads(run_cli(path, "status", "--json").output)["runs"]
+    assert [(r["step"], r["outcome"]) for r in runs] == [("fetch", "error")]
+    assert "no such feed" in runs[0]["detail"]

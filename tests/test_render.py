@@ -407,16 +407,18 @@ def test_render_command(
 
     result = run_cli(path, "render")
     assert result.exit_code == 0, result.output
-    assert "Site published" in result.output and "3 story pages" in result.output
+    assert "render: site published at" in result.output
     doc = parse_html(tmp_path / "public/index.html")
     assert texts(doc.xpath("//a[@class='brand']")) == ["Riverton Daily"]
     again = run_cli(path, "render")
-    assert "unchanged, nothing written" in again.output and "0 written" in again.output
+    assert "render: site unchanged at" in again.output and "(0 files written)" in again.output
     database = Database(config.database_url)
     with database.session() as s:
-        runs = [(r["step"], r["outcome"], r["counts"]["written"]) for r in last_runs(s)]
+        runs = [
+            (r["step"], r["outcome"], r["counts"]["written"], r["counts"]["stories"]) for r in last_runs(s)
+        ]
     database.dispose()
-    assert runs == [("render", "ok", 0)]
+    assert runs == [("render", "ok", 0, 3)]  # recorded like any run of the step: its three story pages
     other = run_cli(path, "render", "--out", str(tmp_path / "elsewhere"))
     assert other.exit_code == 0 and (tmp_path / "elsewhere/index.html").is_file()
 
@@ -498,9 +500,9 @@ def test_relative_output_dir_keeps_publishing_through_the_link(
         sample_news(s, NOW)
     database.dispose()
     first = run_cli(path, "render")
-    assert f"Site published: {tmp_path / 'public'} " in first.output
+    assert f"render: site published at {tmp_path / 'public'} " in first.output
     again = run_cli(path, "render")
-    assert f"Site unchanged, nothing written: {tmp_path / 'public'} " in again.output
+    assert f"render: site unchanged at {tmp_path / 'public'} (0 files written)" in again.output
     assert (tmp_path / "public").is_symlink()
     builds = [p for p in publish.builds_dir(tmp_path / "public").iterdir() if p.is_dir()]
     assert len(builds) == 1 and not builds[0].is_symlink()

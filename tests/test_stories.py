@@ -151,8 +151,8 @@ def test_cluster_command(write_config: Callable[..., Path], run_cli: Callable[..
     config_db.dispose()
     result = run_cli(path, "cluster")
     assert result.exit_code == 0, result.output
-    assert "Clustered 7 articles" in result.output and "1 copies" in result.output
-    assert "Clustered 0 articles" in run_cli(path, "cluster").output
+    assert "cluster: 7 articles" in result.output and "1 copies" in result.output
+    assert "cluster: 0 articles" in run_cli(path, "cluster").output
     with config_db.session() as s:
         runs = s.scalars(select(Run).where(Run.step == "cluster").order_by(Run.id)).all()
         assert [r.outcome for r in runs] == ["ok", "ok"]
