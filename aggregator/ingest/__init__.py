@@ -5,6 +5,7 @@
       -> HTTP client with the address guard (http) -> bytes + headers
       -> parse (the only feedparser import) -> FeedData / EntryData
       -> store: articles upserted by (feed, guid), URL copies linked      [`aggregator fetch`: fetch]
+      -> the feed's outlet (outlets, pure: a brand, not a host) and its health (health)
 
 robots.txt rules (robots) and URL canonicalisation (urls) are shared with the full-text stage.
 """

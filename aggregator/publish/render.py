@@ -2,7 +2,7 @@
 
 Data flow::
 
-    db --digest queries--> StoryView/TopicView/FeedHealth --templates--> {path: bytes} --publish_tree--> <out>
+    db --views, health--> StoryView/TopicView/FeedHealth --templates--> {path: bytes} --publish_tree--> <out>
 
 Safety: autoescape is on for every template (HTML and Atom) and undefined names fail (StrictUndefined). Feed
 HTML is only ever shown after :func:`aggregator.sanitize.clean_html` (in the Atom/JSON feeds; pages show

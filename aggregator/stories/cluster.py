@@ -46,8 +46,8 @@ class ClusterSummary:
     duplicates: int = 0
     merges: int = 0
     batches: int = 0
-    # Hook for "More on this story" and topics (part B): the stories created or changed by this run
-    # (survivors only), whose related-story links and topics must be updated.
+    # The stories created or changed by this run (survivors only): their related-story lists and topics are
+    # updated at the end of the run (aggregator.stories.links).
     changed_story_ids: list[int] = field(default_factory=list)
     linked: int = 0  # stories whose related list and topics were (re)computed
     # (absorbed, survivor) pairs: links pointing at an absorbed story should move to its survivor.

@@ -168,8 +168,8 @@ def update_story_links(
     session: Session, story_ids: Iterable[int], config: Config, now: datetime
 ) -> LinksResult:
     """(Re)compute "More on this story" and the topics of ``story_ids``, and refresh the lists of the stories
-    they now relate to. ``now`` is unused today (the time prior is relative to the stories' own times) and is
-    kept for the pipeline's uniform stage signature.
+    they now relate to. ``now`` does not enter the ranking: its time prior is relative to the stories' own
+    times.
 
     Stories whose cached profile is current (same article count) are not re-read; given stories always are.
     """

@@ -1,4 +1,4 @@
-"""facts stored, not inferred
+"""articles.dated, the outlet of each feed, stories.state split in two
 
 - articles.dated: whether the feed dated the entry. Existing rows get the guess the code used to make
   (a stored publication time at or after the fetch time stands for a missing date).
