@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .ingest.guard import AddressPolicy, URLRefusedError, connect_target
 
 ENV_VAR = "AGGREGATOR_CONFIG"
 DEFAULT_FILE = "config.toml"
@@ -50,9 +50,13 @@ def _fraction(value: Any) -> str | None:
 
 
 def check_http_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """None for an absolute http(s) URL whose host the HTTP client can connect to, else the problem."""
+    if value.split(":", 1)[0].lower() not in ("http", "https"):
         return "must be an absolute http:// or https:// URL"
+    try:
+        connect_target(value)
+    except URLRefusedError as e:
+        return f"must be an absolute http:// or https:// URL: {e.reason}"
     return None
 
 
@@ -554,6 +558,17 @@ def _literal(hint: Any, value: Any, where: str, key: str) -> Any:
 
 
 def _check_whole(config: Config, where: str, env: Mapping[str, str]) -> None:
+    policy = AddressPolicy.from_settings(config.fetch.allow_private_networks, config.fetch.allowed_networks)
+    for i, feed in enumerate(config.feeds):
+        try:
+            connect_target(feed.url, policy)
+        except URLRefusedError as e:
+            raise ConfigError(
+                where,
+                f"feeds[{i}].url",
+                f"{_show(feed.url)} is refused: {e.reason} (see fetch.allow_private_networks and "
+                "fetch.allowed_networks)",
+            ) from None
     nl = config.newsletter
     if nl.enabled and not nl.recipients:
         raise ConfigError(where, "newsletter.recipients", "is empty but the newsletter is enabled")

@@ -73,6 +73,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def send_header(self, keyword: str, value: str) -> None:
+        """As the base class, but a value outside Latin-1 is sent as UTF-8, as real servers send a
+        Location with a Unicode host (the base class would raise)."""
+        line = f"{keyword}: {value}\r\n"
+        try:
+            line.encode("latin-1")
+        except UnicodeEncodeError:
+            buffer: list[bytes] = self._headers_buffer  # type: ignore[attr-defined]  # set by send_response
+            buffer.append(line.encode("utf-8"))
+            return
+        super().send_header(keyword, value)
+
     def do_HEAD(self) -> None:
         self.do_GET()
 

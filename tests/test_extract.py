@@ -149,7 +149,7 @@ def test_robots_rules_follow_rfc_9309() -> None:
     assert rules_from_response(404, b"").allows("http://a.test/x", UA)  # no file: no rules
     assert not rules_from_response(503, b"").allows("http://a.test/x", UA)  # unreachable
     assert not rules_from_response(None, b"", "timeout").allows("http://a.test/x", UA)
-    assert robots_url("https://A.test:8443/a/b?c#d") == "https://A.test:8443/robots.txt"
+    assert robots_url("https://A.test:8443/a/b?c#d") == "https://a.test:8443/robots.txt"
     assert host_key("https://A.test:8443/a") == "https://a.test:8443"
 
 

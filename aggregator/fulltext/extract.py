@@ -409,6 +409,11 @@ class Extraction:
 
     async def _one(self, fetcher: Fetcher, robots: RobotsCache | None, job: PageJob) -> None:
         self.summary.attempted += 1
+        try:
+            fetcher.check_url(job.url)  # a URL the guard refuses is refused before its robots.txt
+        except FetchError as e:
+            self._failure(job, f"fetch: {e.reason}", permanent=True)
+            return
         key = host_key(job.url)
         if self.config.fulltext.respect_robots and robots is not None:
             rules = await robots.rules_for(job.url)

@@ -5,14 +5,15 @@ Used for feeds now and for article pages later (``Fetcher.get(url, accept=...)``
 trafilatura never fetch anything themselves. Status codes are not judged here: a 404 or a 304 comes back
 as a :class:`Response` and the caller decides. :class:`FetchError` means no usable response at all.
 
-The guard works in two places: a resolver that drops refused addresses from DNS answers (so a request
-is never sent to them), and a check of literal IP hosts, which aiohttp connects to without resolving.
+The guard works in two places: :func:`.guard.connect_target` before every request and redirect hop
+(the host as aiohttp will connect to it; IP addresses are judged there, since aiohttp connects to them
+without resolving), and a resolver that drops refused addresses from DNS answers of names (so a request
+is never sent to them).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 import zlib
@@ -28,6 +29,7 @@ from aiohttp.resolver import DefaultResolver
 
 from ..config import FetchConfig
 from ..errors import FetchError
+from .guard import AddressPolicy, ConnectTarget, URLRefusedError, connect_target
 
 log = logging.getLogger(__name__)
 
@@ -40,56 +42,6 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 CHUNK = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-CGNAT = ipaddress.ip_network("100.64.0.0/10")
-
-
-@dataclass(frozen=True)
-class AddressPolicy:
-    """Which connected addresses are allowed.
-
-    By default only global unicast addresses. ``allow_private`` admits private, loopback, link-local and
-    CGNAT ranges (intranet feeds); ``allowed`` admits the listed networks only (tests allow 127.0.0.1/32).
-    Multicast, unspecified and reserved addresses are always refused unless listed in ``allowed``.
-    """
-
-    allow_private: bool = False
-    allowed: tuple[IPNetwork, ...] = ()
-
-    def refusal(self, address: str | IPAddress) -> str | None:
-        """Why ``address`` is refused, or None when it may be contacted."""
-        try:
-            ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-        except ValueError:
-            return f"{address!r} is not an IP address"
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-        if any(ip.version == net.version and ip in net for net in self.allowed):
-            return None
-        if ip.is_multicast:
-            return "a multicast address"
-        if ip.is_unspecified:
-            return "an unspecified address"
-        kind = _private_kind(ip)
-        if kind is None and ip.is_reserved:
-            return "a reserved address"
-        if kind is None and ip.is_private:
-            kind = "a private address"
-        if kind is not None:
-            return None if self.allow_private else kind
-        return None if ip.is_global else "a reserved address"
-
-
-def _private_kind(ip: IPAddress) -> str | None:
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT:
-        return "a shared (CGNAT) address"
-    return None
 
 
 class BlockedAddressError(OSError):
@@ -132,7 +84,9 @@ class FetchOptions:
     @classmethod
     def from_config(cls, config: FetchConfig, *, allowed: tuple[str, ...] = ()) -> FetchOptions:
         """Options from [fetch]; ``allowed`` adds networks to the config's ``allowed_networks``."""
-        networks = tuple(ipaddress.ip_network(n) for n in (*config.allowed_networks, *allowed))
+        policy = AddressPolicy.from_settings(
+            config.allow_private_networks, (*config.allowed_networks, *allowed)
+        )
         return cls(
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
@@ -142,7 +96,7 @@ class FetchOptions:
             concurrency=config.concurrency,
             per_host_concurrency=config.per_host_concurrency,
             user_agent=config.user_agent,
-            policy=AddressPolicy(allow_private=config.allow_private_networks, allowed=networks),
+            policy=policy,
         )
 
 
@@ -252,24 +206,13 @@ class Fetcher:
             await self._session.close()
             self._session = None
 
-    def _check_url(self, url: str, original: str) -> None:
+    def check_url(self, url: str, original: str | None = None) -> ConnectTarget:
+        """Where ``url`` connects to, or FetchError (on behalf of ``original``) when the guard refuses it."""
         try:
-            parts = urlsplit(url)
-            host = parts.hostname
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError as e:
-            raise FetchError(original, f"bad URL {url!r}: {e}") from e
-        if parts.scheme not in ("http", "https") or not host:
-            raise FetchError(original, f"refusing {url!r}: only http and https URLs are fetched")
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            return  # a name: the resolver checks its addresses
-        reason = self.options.policy.refusal(ip)
-        if reason is not None:
-            raise FetchError(
-                original, f"refusing {url}: {host} is {reason} (see fetch.allow_private_networks)"
-            )
+            return connect_target(url, self.options.policy)
+        except URLRefusedError as e:
+            hint = " (see fetch.allow_private_networks)" if e.by_policy else ""
+            raise FetchError(original or url, f"refusing {url}: {e.reason}{hint}") from None
 
     async def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, accept: str = FEED_ACCEPT
@@ -305,8 +248,9 @@ class Fetcher:
         seen = {url}
         current = url
         while True:
-            self._check_url(current, url)
-            async with self._session.get(current, headers=request_headers, allow_redirects=False) as resp:
+            # The URL object the guard judged is the one requested: aiohttp does not parse it again.
+            checked = self.check_url(current, url).url
+            async with self._session.get(checked, headers=request_headers, allow_redirects=False) as resp:
                 location = resp.headers.get("Location")
                 if resp.status in REDIRECT_CODES and location:
                     target = urljoin(current, location.strip())

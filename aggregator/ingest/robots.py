@@ -12,10 +12,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 from ..errors import FetchError
+from .guard import URLRefusedError, connect_target
 from .http import Fetcher
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,21 @@ class RobotsRules:
 
 
 def robots_url(page_url: str) -> str:
-    parts = urlsplit(page_url)
-    return urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+    """/robots.txt on the server the page URL connects to (its host as the HTTP client sees it)."""
+    try:
+        url = connect_target(page_url).url
+    except URLRefusedError:
+        return page_url  # never fetched: the client refuses it, with the reason
+    return str(url.with_path("/robots.txt").with_query(None).with_fragment(None))
 
 
 def host_key(page_url: str) -> str:
-    parts = urlsplit(page_url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    """scheme://host[:port] as the HTTP client connects: one key per server, however the URL spells it
+    (１２７．０．０．１ and 127.0.0.1 share their robots.txt and their pacing)."""
+    try:
+        return connect_target(page_url).origin
+    except URLRefusedError:
+        return page_url  # never fetched: the client refuses it, with the reason
 
 
 def parse_robots(body: bytes) -> RobotsRules:
