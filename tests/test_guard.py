@@ -148,3 +148,25 @@ def test_every_host_aiohttp_would_connect_to_unresolved_is_judged_as_an_address(
     assert target.host == (raw.rstrip(".") + "." if raw.endswith("..") else raw)
     if is_ip_address(target.host):
         assert target.ip is not None
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded"),
+    [
+        ("2002:7f00:1::", "127.0.0.1"),  # 6to4
+        ("2002:a00:1::1", "10.0.0.1"),  # classified only, never contacted
+        ("64:ff9b::7f00:1", "127.0.0.1"),  # NAT64
+        ("64:ff9b::a9fe:a9fe", "169.254.169.254"),  # classified only, never contacted
+        ("::7f00:1", "127.0.0.1"),  # IPv4-compatible
+    ],
+)
+def test_ipv6_addresses_embedding_a_refused_ipv4_are_refused_for_it(address: str, embedded: str) -> None:
+    refusal = AddressPolicy().refusal(address)
+    assert refusal is not None and f"embedding {embedded}" in refusal
+    with pytest.raises(URLRefusedError, match=f"embedding {embedded}"):
+        connect_target(f"http://[{address}]/", AddressPolicy())
+
+
+def test_ipv6_addresses_embedding_a_global_ipv4_are_judged_as_themselves() -> None:
+    assert AddressPolicy().refusal("2002:5db8:d70e::1") is None  # 6to4 of 93.184.215.14: global
+    assert AddressPolicy().refusal("::1") == "a loopback address"  # not "IPv4-compatible 0.0.0.1"

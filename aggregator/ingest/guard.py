@@ -33,6 +33,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 SCHEMES = ("http", "https")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 _NUMERIC = re.compile(r"[0-9a-fx.]+")
@@ -65,6 +67,9 @@ class AddressPolicy:
             ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
         if any(ip.version == net.version and ip in net for net in self.allowed):
             return None
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and (reason := self.refusal(embedded)) is not None:
+            return f"an IPv6 address embedding {embedded}, {reason}"
         if ip.is_multicast:
             return "a multicast address"
         if ip.is_unspecified:
@@ -77,6 +82,18 @@ class AddressPolicy:
         if kind is not None:
             return None if self.allow_private else kind
         return None if ip.is_global else "a reserved address"
+
+
+def _embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and may be routed to: 6to4 (2002::/16), NAT64
+    (64:ff9b::/96) and IPv4-compatible (::a.b.c.d) addresses."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64 or (ip in IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def _private_kind(ip: IPAddress) -> str | None:
