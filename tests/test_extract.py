@@ -173,3 +173,9 @@ def test_snippet_rule() -> None:
     assert not snippets_pass("alpha only", page)
     assert not snippets_pass("alpha beta gamma", page)
     assert not snippets_pass(None, page)
+
+
+def test_an_image_url_that_does_not_parse_is_dropped_not_an_error() -> None:
+    page = PAGE.replace("<title>", "<meta property='og:image' content='http://[::1/x.jpg'><title>")
+    result = run_trafilatura(page.encode(), "https://port.example/brise-lames")
+    assert result is not None and "brise-lames du port" in result.text and result.image is None

@@ -216,3 +216,14 @@ def test_file_routes_serve_a_folder_with_validators(feed_server: FeedServer, tmp
     assert get(base + "sub/a.xml", {"If-None-Match": etag}).status == 304
     assert get(base + "../conftest.py").status == 404  # never outside the folder
     assert get(base + "missing.xml").status == 404
+
+
+@pytest.mark.parametrize("location", ["http://[::1/x", "http://[::1]x/", "//[::1/x"])
+def test_a_redirect_location_that_does_not_parse_is_a_one_line_error(
+    feed_server: FeedServer, location: str
+) -> None:
+    feed_server.redirect("/a", location)
+    with pytest.raises(FetchError, match=r"(bad redirect Location '.*'|cannot be parsed).*Invalid IPv6") as e:
+        get(feed_server.url("/a"))
+    assert "\n" not in str(e.value)
+    assert feed_server.paths() == ["/a"]

@@ -462,3 +462,18 @@ async def _pacer_scenario() -> None:
     await pacer.wait_turn("http://a")
     await pacer.wait_turn("http://a")
     assert sleeps[-1] == 30.0
+
+
+def test_an_article_url_that_does_not_parse_fails_alone(
+    db: Database, config: Config, pool: ExtractPool, feed_server: FeedServer
+) -> None:
+    """A pending article whose URL urllib cannot parse (stored before links were checked) fails with the
+    reason; the other pages of the run are still fetched."""
+    bad_id = add_article(db, "http://[::1/x", extract_status="pending", extract_attempts=0)
+    good_id = add_article(db, feed_server.route("/story", ARTICLE_PAGE, content_type="text/html"))
+    summary = run(db, config, pool)
+    assert (summary.done, summary.failed) == (1, 1)
+    bad = article(db, bad_id)
+    assert bad.extract_status == "failed" and "cannot be parsed" in (bad.extract_error or "")
+    assert article(db, good_id).extract_status == "done"
+    assert page_paths(feed_server) == ["/story"]

@@ -232,3 +232,27 @@ def test_every_real_edge_case_parses_or_raises_our_error(shared_data: Path, fold
         except ParseError:
             failed += 1
     assert parsed > failed
+
+
+BAD_BRACKETS = ["http://[::1/x", "https://]::1[/", "http://[:x:]/", "http://a:99999/", "http://[::1/x]"]
+
+
+@pytest.mark.parametrize("bad", BAD_BRACKETS)
+def test_links_that_do_not_parse_are_dropped_not_stored(bad: str) -> None:
+    """A link urllib cannot parse would fail every later stage that reads it (clustering reads the site's
+    host, the site and the newsletter the links): it is dropped here, with the rest of the entry kept."""
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "home_page_url": bad,
+        "items": [{"id": "1", "url": bad, "external_url": bad, "image": bad, "title": "One"}],
+    }
+    feed = parse(json.dumps(doc))
+    [entry] = feed.entries
+    assert (feed.site_url, entry.url, entry.image_url, entry.title) == (None, None, None, "One")
+    rss = channel(
+        f"<item><guid>g</guid><title>x</title><link>{bad}</link>"
+        f"<enclosure url='{bad}' type='image/jpeg'/></item>"
+    )
+    rss_feed = parse(rss.replace("<link>https://news.example.org/</link>", f"<link>{bad}</link>"))
+    [item] = rss_feed.entries
+    assert (rss_feed.site_url, item.url, item.image_url) == (None, None, None)

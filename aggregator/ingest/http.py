@@ -253,13 +253,17 @@ class Fetcher:
             async with self._session.get(checked, headers=request_headers, allow_redirects=False) as resp:
                 location = resp.headers.get("Location")
                 if resp.status in REDIRECT_CODES and location:
-                    target = urljoin(current, location.strip())
+                    try:
+                        target = urljoin(current, location.strip())
+                        scheme = urlsplit(target).scheme
+                    except ValueError as e:
+                        raise FetchError(url, f"bad redirect Location {location!r}: {e}") from None
                     history.append(Redirect(resp.status, current, target))
                     if target in seen:
                         raise FetchError(url, f"redirect loop: {current} -> {target}")
                     if len(history) > self.options.max_redirects:
                         raise FetchError(url, f"more than {self.options.max_redirects} redirects")
-                    if urlsplit(target).scheme not in ("http", "https"):
+                    if scheme not in ("http", "https"):
                         raise FetchError(url, f"redirect to a non-http URL {target!r}")
                     seen.add(target)
                     current = target

@@ -230,7 +230,10 @@ def extract_summary(text: str, max_sentences: int = SUMMARY_SENTENCES, max_words
 def outlet_name(feed: Feed) -> str:
     if feed.title.strip():
         return feed.title.strip()
-    return urlsplit(feed.site_url or feed.url).hostname or feed.url
+    try:
+        return urlsplit(feed.site_url or feed.url).hostname or feed.url
+    except ValueError:  # a URL stored before links were checked (http://[::1/x)
+        return feed.url
 
 
 def clean_title(title: str) -> str:

@@ -73,7 +73,10 @@ class ClusterSummary:
 
 def source_of(feed: Feed) -> str:
     """The outlet behind a feed: its site's host without "www." (feeds of one outlet meet), else the feed."""
-    host = urlsplit(feed.site_url).hostname if feed.site_url else None
+    try:
+        host = urlsplit(feed.site_url).hostname if feed.site_url else None
+    except ValueError:  # a site URL stored before links were checked (http://[::1/x)
+        host = None
     return host.removeprefix("www.") if host else f"feed:{feed.id}"
 
 
