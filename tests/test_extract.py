@@ -9,6 +9,7 @@ import pytest
 from aggregator.errors import ExtractError
 from aggregator.evaluation.extraction import Page, SnippetPage, scores, shingle_tp_fp_fn, snippets_pass
 from aggregator.fulltext.extract import (
+    MAX_CRAWL_DELAY,
     article_body,
     check_response,
     decode_page,
@@ -179,3 +180,26 @@ def test_an_image_url_that_does_not_parse_is_dropped_not_an_error() -> None:
     page = PAGE.replace("<title>", "<meta property='og:image' content='http://[::1/x.jpg'><title>")
     result = run_trafilatura(page.encode(), "https://port.example/brise-lames")
     assert result is not None and "brise-lames du port" in result.text and result.image is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Crawl-delay: ①",  # str.isdigit() but not int(): urllib.robotparser raised ValueError
+        "Crawl-delay: ²",
+        "Crawl-delay: 1.5",
+        "Request-rate: ①/5",
+        "Request-rate: 1/" + "9" * 5000,
+    ],
+)
+def test_odd_robots_numbers_are_ignored_not_an_error(line: str) -> None:
+    rules = rules_from_response(200, f"User-agent: *\n{line}\nDisallow: /private/\n".encode())
+    assert rules.allows("http://a.test/news", UA) and not rules.allows("http://a.test/private/1", UA)
+    assert rules.crawl_delay(UA) is None
+
+
+@pytest.mark.parametrize("digits", [20, 400, 5000])  # 400: float() overflowed; 5000: int() refused
+def test_a_huge_crawl_delay_is_capped_not_an_overflow(digits: int) -> None:
+    rules = rules_from_response(200, b"User-agent: *\nCrawl-delay: " + b"9" * digits + b"\n")
+    delay = rules.crawl_delay(UA)
+    assert delay is not None and delay >= MAX_CRAWL_DELAY

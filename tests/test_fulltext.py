@@ -477,3 +477,15 @@ def test_an_article_url_that_does_not_parse_fails_alone(
     assert bad.extract_status == "failed" and "cannot be parsed" in (bad.extract_error or "")
     assert article(db, good_id).extract_status == "done"
     assert page_paths(feed_server) == ["/story"]
+
+
+@pytest.mark.parametrize("delay", ["①", "²", "9" * 400])
+def test_an_odd_crawl_delay_does_not_stop_the_step(
+    db: Database, config: Config, pool: ExtractPool, feed_server: FeedServer, delay: str
+) -> None:
+    feed_server.route(
+        "/robots.txt", f"User-agent: *\nCrawl-delay: {delay}\n".encode(), content_type="text/plain"
+    )
+    article_id = add_article(db, feed_server.route("/story", ARTICLE_PAGE, content_type="text/html"))
+    summary = run(db, config, pool)
+    assert summary.done == 1 and article(db, article_id).extract_status == "done"

@@ -448,3 +448,26 @@ def test_cli_fetch_of_an_unknown_feed_fails(
     run_cli(path, "init")
     result = run_cli(path, "fetch", "--feed", "https://example.org/unknown.xml")
     assert result.exit_code == 1 and "no such feed" in result.output
+
+
+def test_odd_numbers_in_headers_never_become_internal_errors(
+    feed_server: FeedServer, db: Database, cfg: Config
+) -> None:
+    """Each header a server controls and we read as a number: an odd value is ignored or capped; the feed's
+    own outcome (success, or its HTTP error with backoff) is recorded, never "internal error"."""
+    huge = "99999999999999999999"
+    busy = feed_server.route("/busy.xml", b"busy", status=503, headers={"Retry-After": huge})
+    circled = feed_server.route("/circled.xml", b"slow", status=429, headers={"Retry-After": "①"})
+    ok_huge = feed_server.route("/ok.xml", rss(("a", "A")), headers={"Retry-After": huge})
+    aged = feed_server.route("/aged.xml", rss(("b", "B")), headers={"Cache-Control": f"max-age={huge}"})
+    length = feed_server.route("/length.xml", rss(("c", "C")), headers={"Content-Length": huge})
+    add(db, busy, circled, ok_huge, aged, length)
+    summary = poll(db, cfg)
+    assert all("internal error" not in why for _, why in summary.failed), summary.failed
+    assert dict(summary.failed).keys() == {busy, circled, length}
+    assert "\n" not in dict(summary.failed)[length]
+    cap = timedelta(hours=cfg.fetch.backoff_max_hours)
+    assert feed(db, busy).next_fetch_at == NOW + cap  # Retry-After honoured up to the cap
+    assert feed(db, circled).next_fetch_at == NOW + timedelta(minutes=30)  # ignored: plain backoff
+    assert feed(db, ok_huge).next_fetch_at == NOW + cap
+    assert feed(db, aged).next_fetch_at == NOW + cap

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.robotparser import RobotFileParser
@@ -68,8 +69,36 @@ def host_key(page_url: str) -> str:
 def parse_robots(body: bytes) -> RobotsRules:
     parser = RobotFileParser()
     text = body[:MAX_ROBOTS_BYTES].decode("utf-8", "replace").lstrip("\ufeff")
-    parser.parse(text.splitlines())
+    parser.parse(_sane_numbers(text.splitlines()))
     return RobotsRules(parser=parser)
+
+
+_NUMBER_LINE = re.compile(r"\s*(crawl-delay|request-rate)\s*:(.*)", re.IGNORECASE)
+_ROBOTS_NUMBER = re.compile(r"[0-9]+")
+_MAX_ROBOTS_NUMBER = 10**9
+
+
+def _sane_numbers(lines: list[str]) -> list[str]:
+    """Crawl-delay and Request-rate lines whose numbers urllib.robotparser can read, or none.
+
+    robotparser checks ``str.isdigit()`` and then calls ``int()``: "Crawl-delay: ①" passes the first and
+    fails the second (ValueError), 5000 digits exceed what ``int()`` reads, and 400 digits overflow
+    ``float()`` later. ASCII numbers are kept, capped at 10**9; any other value drops the line.
+    """
+    out = []
+    for line in lines:
+        found = _NUMBER_LINE.match(line.split("#", 1)[0])
+        if found is None:
+            out.append(line)
+            continue
+        parts = [p.strip() for p in found[2].split("/")]
+        if len(parts) > 2 or not all(_ROBOTS_NUMBER.fullmatch(p) for p in parts):
+            continue
+        capped = [
+            str(min(int(p), _MAX_ROBOTS_NUMBER)) if len(p) <= 10 else str(_MAX_ROBOTS_NUMBER) for p in parts
+        ]
+        out.append(f"{found[1]}: {'/'.join(capped)}")
+    return out
 
 
 def rules_from_response(status: int | None, body: bytes, error: str = "") -> RobotsRules:
