@@ -256,3 +256,25 @@ def test_links_that_do_not_parse_are_dropped_not_stored(bad: str) -> None:
     rss_feed = parse(rss.replace("<link>https://news.example.org/</link>", f"<link>{bad}</link>"))
     [item] = rss_feed.entries
     assert (rss_feed.site_url, item.url, item.image_url) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "٢٠٢٦-١١-٢٦T10:00:00Z",
+        "2026-11-26T10:00:00+99:00",
+    ],
+)
+def test_a_json_feed_date_out_of_range_loses_the_date_not_the_feed(date: str) -> None:
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [
+            {"id": "1", "title": "Odd date", "date_published": date, "date_modified": date},
+            {"id": "2", "title": "Fine", "date_published": "2026-11-26T10:00:00Z"},
+        ],
+    }
+    odd, fine = parse(json.dumps(doc)).entries
+    assert (odd.title, odd.dated, odd.updated_at) == ("Odd date", False, None)
+    assert fine.published_at == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
