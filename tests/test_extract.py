@@ -203,3 +203,52 @@ def test_a_huge_crawl_delay_is_capped_not_an_overflow(digits: int) -> None:
     rules = rules_from_response(200, b"User-agent: *\nCrawl-delay: " + b"9" * digits + b"\n")
     delay = rules.crawl_delay(UA)
     assert delay is not None and delay >= MAX_CRAWL_DELAY
+
+
+def _page(charset_meta: str, text: str = "Café crème à la carte") -> str:
+    return (
+        f"<!doctype html><html><head>{charset_meta}<title>t</title></head><body><p>{text}</p></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "expected"),
+    [
+        # The header is wrong and cannot decode the bytes: the document's own declaration is used.
+        (_page("<meta charset='windows-1252'>").encode("cp1252"), "utf-8", "Café crème"),
+        (
+            _page('<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">').encode(
+                "latin-1"
+            ),
+            "us-ascii",
+            "Café crème",
+        ),
+        (_page("<meta charset=koi8-r>", "Привет").encode("koi8_r"), "utf-8", "Привет"),
+        (
+            b'<?xml version="1.0" encoding="windows-1252"?>' + _page("").encode("cp1252"),
+            "utf-8",
+            "Café crème",
+        ),
+        # A legacy single-byte header (a server's default) over UTF-8 that says it is UTF-8: UTF-8.
+        (_page("<meta charset='utf-8'>").encode(), "iso-8859-1", "Café crème"),
+        (_page("<meta charset=UTF-8>").encode(), "windows-1252", "Café crème"),
+        # A byte order mark decides, whatever the header says (as browsers do).
+        (b"\xef\xbb\xbf" + _page("").encode(), "iso-8859-1", "Café crème"),
+        (_page("").encode("utf-16"), "utf-8", "Café crème"),
+        # A right header is followed, even against the document's declaration.
+        (_page("<meta charset='utf-8'>").encode("latin-1"), "iso-8859-1", "Café crème"),
+    ],
+)
+def test_a_wrong_charset_header_falls_back_to_the_documents_own(
+    body: bytes, header: str, expected: str
+) -> None:
+    page = decode_page(body, header)
+    assert isinstance(page, str) and expected in page and "\ufffd" not in page
+
+
+@pytest.mark.parametrize(
+    "header", ["base64", "rot13", "uu", "zlib", "hex", "idna", "punycode", "utf-7", "unicode_escape", "utf-8"]
+)
+def test_a_charset_that_decodes_nothing_leaves_the_bytes_to_trafilatura(header: str) -> None:
+    body = _page("").encode("cp1252")  # undeclared and not valid UTF-8
+    assert decode_page(body, header) == body

@@ -489,3 +489,17 @@ def test_an_odd_crawl_delay_does_not_stop_the_step(
     article_id = add_article(db, feed_server.route("/story", ARTICLE_PAGE, content_type="text/html"))
     summary = run(db, config, pool)
     assert summary.done == 1 and article(db, article_id).extract_status == "done"
+
+
+@pytest.mark.parametrize("header", ["utf-8", "base64"])
+def test_a_wrong_charset_header_falls_back_to_the_pages_own(
+    db: Database, config: Config, pool: ExtractPool, feed_server: FeedServer, header: str
+) -> None:
+    """The server says UTF-8 (or names a codec that is no charset) over a windows-1252 page that says so."""
+    page = ARTICLE_PAGE.decode().replace("charset='utf-8'", "charset='windows-1252'")
+    page = page.replace("The harbour authority", "Le café du port: the harbour authority")
+    url = feed_server.route("/p", page.encode("cp1252"), content_type=f"text/html; charset={header}")
+    article_id = add_article(db, url)
+    assert run(db, config, pool).done == 1
+    text = article(db, article_id).extracted_text or ""
+    assert "Le café du port" in text and "\ufffd" not in text
