@@ -278,3 +278,25 @@ def test_a_json_feed_date_out_of_range_loses_the_date_not_the_feed(date: str) ->
     odd, fine = parse(json.dumps(doc)).entries
     assert (odd.title, odd.dated, odd.updated_at) == ("Odd date", False, None)
     assert fine.published_at == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("http://jsonfeed.org/version/1", "json1"),  # JSON Feed 1.0 as many early feeds wrote it
+        ("https://jsonfeed.org/version/1/", "json1"),
+        (" https://jsonfeed.org/version/1.1 ", "json11"),
+        ("HTTPS://JSONFEED.ORG/version/1.1", "json11"),
+    ],
+)
+def test_json_feed_version_variants_are_read(version: str, expected: str) -> None:
+    doc = {"version": version, "items": [{"id": str(i), "title": f"T{i}"} for i in range(20)]}
+    feed = parse(json.dumps(doc))
+    assert (feed.version, len(feed.entries)) == (expected, 20)
+
+
+def test_a_real_json_feed_with_an_http_version_url(shared_data: Path) -> None:
+    path = shared_data / "feeds/reader_fixtures/rsparser/Resources/pxlnv.json"
+    assert b'"version": "http://jsonfeed.org/version/1"' in path.read_bytes()
+    feed = parse(path.read_bytes())
+    assert (feed.version, len(feed.entries)) == ("json1", 20)
