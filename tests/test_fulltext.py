@@ -503,3 +503,30 @@ def test_a_wrong_charset_header_falls_back_to_the_pages_own(
     assert run(db, config, pool).done == 1
     text = article(db, article_id).extracted_text or ""
     assert "Le café du port" in text and "\ufffd" not in text
+
+
+@pytest.mark.parametrize("problem", ["oversized", "redirect loop", "too many redirects", "unreachable"])
+def test_a_robots_txt_that_cannot_be_read_is_unknown_and_retried(
+    tmp_path: Path, db: Database, pool: ExtractPool, feed_server: FeedServer, problem: str
+) -> None:
+    """Whatever keeps robots.txt from being read, its rules are unknown for this run: the host's pages wait
+    and are retried later, like those of an unreachable host, never failed for good."""
+    config = make_config(tmp_path, fetch={"max_body_bytes": 100_000, "max_redirects": 2})
+    if problem == "oversized":
+        feed_server.route("/robots.txt", b"# " + b"x" * 200_000 + b"\n", content_type="text/plain")
+    elif problem == "redirect loop":
+        feed_server.redirect("/robots.txt", "/robots2.txt")
+        feed_server.redirect("/robots2.txt", "/robots.txt")
+    elif problem == "too many redirects":
+        for i in range(4):
+            feed_server.redirect("/robots.txt" if i == 0 else f"/r{i}", f"/r{i + 1}")
+    else:
+        feed_server.route("/robots.txt", b"down", status=503, content_type="text/plain")
+    article_id = add_article(db, feed_server.route("/story", ARTICLE_PAGE, content_type="text/html"))
+
+    summary = run(db, config, pool)
+
+    a = article(db, article_id)
+    assert (a.extract_status, a.extract_attempts, summary.retry) == ("pending", 1, 1), a.extract_error
+    assert "robots.txt" in (a.extract_error or "")
+    assert "/story" not in feed_server.paths()

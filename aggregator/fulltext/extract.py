@@ -6,7 +6,8 @@ Data flow (``aggregator extract``, and the full cycle after polling)::
     due_articles       "pending" whose extract_after has passed            -> [PageJob]
     for each job (fulltext.concurrency at once; per host: fetch.per_host_concurrency and
                   fulltext.per_host_delay between request starts):
-        robots.txt     disallowed -> "skipped"; unreachable -> a failure, retried later
+        robots.txt     disallowed -> "skipped"; unreadable (unreachable, over the size cap, a redirect
+                       loop...) -> rules unknown: a failure, retried later
         fetch page     our client: deadline, decoded size cap, address guard on every hop
         check          2xx and text/html or application/xhtml+xml, else a failure
         extract        trafilatura in a worker process with a time limit (aggregator.fulltext.worker)
@@ -472,8 +473,10 @@ class Extraction:
             if delay is not None:
                 self.pacer.set_delay(key, delay)
             if rules.disallow_all:
+                # Rules unknown (unreachable, too large, a redirect loop...): the pages wait and are retried,
+                # never failed for good; a page URL the guard refuses was refused above, for good.
                 reason = f"{rules.reason}; not fetching pages of {key} this run"
-                self._failure(job, reason, permanent=fetch_failure_is_permanent(rules.reason))
+                self._failure(job, reason, permanent=False)
                 return
             if not rules.allows(job.url, self.options.user_agent):
                 self.summary.robots_skipped += 1
