@@ -133,7 +133,12 @@ class FetchConfig:
     interval_minutes: int = setting(30, "Default minimum time between two polls of the same feed.", _positive)
     connect_timeout: float = setting(10.0, "Seconds allowed to open a connection.", _positive)
     read_timeout: float = setting(30.0, "Seconds allowed between two reads from the server.", _positive)
-    deadline: float = setting(60.0, "Overall seconds allowed for one request, redirects included.", _positive)
+    deadline: float = setting(
+        60.0,
+        "Overall seconds allowed for one request, redirects included; it starts when the request does "
+        "(waiting for a free connection slot is not counted).",
+        _positive,
+    )
     max_body_bytes: int = setting(15 * 1024 * 1024, "Cap on the decoded size of a response body.", _positive)
     max_redirects: int = setting(5, "Redirects followed for one request.", _non_negative)
     concurrency: int = setting(16, "Feeds fetched at the same time.", _positive)

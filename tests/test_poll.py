@@ -471,3 +471,17 @@ def test_odd_numbers_in_headers_never_become_internal_errors(
     assert feed(db, circled).next_fetch_at == NOW + timedelta(minutes=30)  # ignored: plain backoff
     assert feed(db, ok_huge).next_fetch_at == NOW + cap
     assert feed(db, aged).next_fetch_at == NOW + cap
+
+
+def test_feeds_queued_behind_slow_ones_on_their_host_are_not_timed_out(
+    feed_server: FeedServer, db: Database, tmp_path: Path
+) -> None:
+    """Five feeds on one host, one request at a time, each answering in ~0.45 s: the last one waits ~1.8 s
+    for its turn. The 1.5 s deadline is for the request, so none fails and none is backed off."""
+    config = make_config(tmp_path, per_host_concurrency=1, deadline=1.5, read_timeout=5.0)
+    tiny = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
+    urls = [feed_server.trickle(f"/slow{i}.xml", tiny, delay=0.0075) for i in range(5)]
+    add(db, *urls)
+    summary = poll(db, config)
+    assert summary.failed == []
+    assert all(feed(db, url).consecutive_errors == 0 for url in urls)

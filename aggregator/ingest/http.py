@@ -17,8 +17,9 @@ import asyncio
 import logging
 import socket
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from ..config import FetchConfig
 from ..errors import FetchError
@@ -172,18 +174,37 @@ class _Decoder:
         return b"".join(self.parts)
 
 
+class _Slots:
+    """Connection slots: ``concurrency`` requests at a time, ``per_host`` to one server (scheme, host as
+    connected to, port). Held here rather than in aiohttp's connector, so that the wait for a slot
+    happens outside the request's deadline."""
+
+    def __init__(self, concurrency: int, per_host: int) -> None:
+        self._all = asyncio.Semaphore(concurrency)
+        self._per_host = per_host
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    @asynccontextmanager
+    async def hold(self, origin: str) -> AsyncIterator[None]:
+        # The host's slot first: a request queued behind its own host does not take a slot from others.
+        async with self._hosts.setdefault(origin, asyncio.Semaphore(self._per_host)), self._all:
+            yield
+
+
 class Fetcher:
     """``async with Fetcher(options) as f: response = await f.get(url, headers=...)``."""
 
     def __init__(self, options: FetchOptions) -> None:
         self.options = options
         self._session: aiohttp.ClientSession | None = None
+        self._slots = _Slots(options.concurrency, options.per_host_concurrency)
 
     async def __aenter__(self) -> Fetcher:
         o = self.options
+        self._slots = _Slots(o.concurrency, o.per_host_concurrency)  # this event loop's
         connector = aiohttp.TCPConnector(
-            limit=o.concurrency,
-            limit_per_host=o.per_host_concurrency,
+            limit=0,  # no limits of its own: _Slots holds the same ones, outside the deadline
+            limit_per_host=0,
             resolver=GuardedResolver(o.policy),
             ttl_dns_cache=300,
         )
@@ -217,12 +238,15 @@ class Fetcher:
     async def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, accept: str = FEED_ACCEPT
     ) -> Response:
-        """GET ``url`` following redirects; raises FetchError on network, guard, size or time failures."""
+        """GET ``url`` following redirects; raises FetchError on network, guard, size or time failures.
+
+        ``options.deadline`` bounds the time spent in requests, redirects included; time spent waiting for
+        a connection slot (``concurrency``, ``per_host_concurrency``) is not counted.
+        """
         if self._session is None:
             raise RuntimeError("use `async with Fetcher(...)`")
         try:
-            async with asyncio.timeout(self.options.deadline):
-                return await self._get(url, headers or {}, accept)
+            return await self._get(url, headers or {}, accept)
         except FetchError:
             raise
         except aiohttp.ConnectionTimeoutError as e:
@@ -242,41 +266,59 @@ class Fetcher:
             raise FetchError(url, f"{type(e).__name__}: {e}") from e
 
     async def _get(self, url: str, headers: Mapping[str, str], accept: str) -> Response:
-        assert self._session is not None
         request_headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate", **headers}
         history: list[Redirect] = []
         seen = {url}
         current = url
+        loop = asyncio.get_running_loop()
+        left = self.options.deadline  # spent only while a hop holds its connection slot
         while True:
-            # The URL object the guard judged is the one requested: aiohttp does not parse it again.
-            checked = self.check_url(current, url).url
-            async with self._session.get(checked, headers=request_headers, allow_redirects=False) as resp:
-                location = resp.headers.get("Location")
-                if resp.status in REDIRECT_CODES and location:
-                    try:
-                        target = urljoin(current, location.strip())
-                        scheme = urlsplit(target).scheme
-                    except ValueError as e:
-                        raise FetchError(url, f"bad redirect Location {location!r}: {e}") from None
-                    history.append(Redirect(resp.status, current, target))
-                    if target in seen:
-                        raise FetchError(url, f"redirect loop: {current} -> {target}")
-                    if len(history) > self.options.max_redirects:
-                        raise FetchError(url, f"more than {self.options.max_redirects} redirects")
-                    if scheme not in ("http", "https"):
-                        raise FetchError(url, f"redirect to a non-http URL {target!r}")
-                    seen.add(target)
-                    current = target
-                    continue
-                body = await self._read(resp, url)
-                return Response(
-                    url=url,
-                    final_url=current,
-                    status=resp.status,
-                    headers={k.lower(): v for k, v in resp.headers.items()},
-                    body=body,
-                    history=tuple(history),
-                )
+            target = self.check_url(current, url)
+            async with self._slots.hold(target.origin):
+                started = loop.time()
+                try:
+                    async with asyncio.timeout(left):
+                        hop = await self._hop(target.url, current, url, request_headers)
+                finally:
+                    left -= loop.time() - started
+            if isinstance(hop, Response):
+                return replace(hop, history=tuple(history))
+            status, location = hop
+            try:
+                next_url = urljoin(current, location.strip())
+                scheme = urlsplit(next_url).scheme
+            except ValueError as e:
+                raise FetchError(url, f"bad redirect Location {location!r}: {e}") from None
+            history.append(Redirect(status, current, next_url))
+            if next_url in seen:
+                raise FetchError(url, f"redirect loop: {current} -> {next_url}")
+            if len(history) > self.options.max_redirects:
+                raise FetchError(url, f"more than {self.options.max_redirects} redirects")
+            if scheme not in ("http", "https"):
+                raise FetchError(url, f"redirect to a non-http URL {next_url!r}")
+            seen.add(next_url)
+            current = next_url
+
+    async def _hop(
+        self, checked: URL, current: str, url: str, headers: Mapping[str, str]
+    ) -> Response | tuple[int, str]:
+        """One request: the response, or (status, Location) of a redirect to follow.
+
+        ``checked`` is the URL object the guard judged: aiohttp requests it without parsing it again.
+        """
+        assert self._session is not None
+        async with self._session.get(checked, headers=headers, allow_redirects=False) as resp:
+            location = resp.headers.get("Location")
+            if resp.status in REDIRECT_CODES and location:
+                return resp.status, location
+            body = await self._read(resp, url)
+            return Response(
+                url=url,
+                final_url=current,
+                status=resp.status,
+                headers={k.lower(): v for k, v in resp.headers.items()},
+                body=body,
+            )
 
     async def _read(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
         cap = self.options.max_body_bytes
