@@ -25,6 +25,7 @@ from .evaluation.related import evaluate_related
 from .evaluation.topics import evaluate_topics
 from .ingest.feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
 from .ingest.fetch import FeedOutcome
+from .ingest.guard import AddressPolicy
 from .ingest.opml import export_opml, parse_opml
 from .publish.newsletter import preview_newsletter, transport_for
 from .run.locking import run_lock
@@ -57,6 +58,11 @@ class App:
     def session(self) -> Iterator[Session]:
         with self.database().session() as s:
             yield s
+
+    def policy(self) -> AddressPolicy:
+        """The address guard's policy from [fetch], for checking URLs before they are stored."""
+        fetch = self.config.fetch
+        return AddressPolicy.from_settings(fetch.allow_private_networks, fetch.allowed_networks)
 
     def sync_feeds(self) -> None:
         with self.session() as s:
@@ -176,7 +182,7 @@ def feeds_add(app: App, url: str, title: str, fulltext: bool | None, fulltext_au
         raise click.UsageError("give either --fulltext/--no-fulltext or --fulltext-auto, not both")
     mode = "auto" if fulltext_auto else None if fulltext is None else ("always" if fulltext else "never")
     with app.session() as s:
-        feed = add_feed(s, url, now=app.now(), title=title, fulltext=mode)
+        feed = add_feed(s, url, now=app.now(), title=title, fulltext=mode, policy=app.policy())
         click.echo(f"Added {feed.url}")
 
 
@@ -226,7 +232,7 @@ def feeds_import(app: App, file: Path) -> None:
     """Add the feeds of an OPML file (duplicates are skipped and reported)."""
     entries = parse_opml(file.read_bytes(), str(file))
     with app.session() as s:
-        result = import_feeds(s, [(e.url, e.title) for e in entries], now=app.now())
+        result = import_feeds(s, [(e.url, e.title) for e in entries], now=app.now(), policy=app.policy())
     click.echo(f"Imported {len(result.added)} feeds from {file}.")
     for url in result.already_stored:
         click.echo(f"  skipped (already stored): {url}")

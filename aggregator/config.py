@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
@@ -50,9 +49,15 @@ def _fraction(value: Any) -> str | None:
 
 
 def check_http_url(value: str) -> str | None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """None for an absolute http(s) URL whose host the HTTP client can connect to, else the problem."""
+    if value.split(":", 1)[0].lower() not in ("http", "https"):
         return "must be an absolute http:// or https:// URL"
+    from .ingest.guard import URLRefusedError, connect_target  # here: the story engine reads this module too
+
+    try:
+        connect_target(value)
+    except URLRefusedError as e:
+        return f"must be an absolute http:// or https:// URL: {e.reason}"
     return None
 
 
@@ -129,7 +134,12 @@ class FetchConfig:
     interval_minutes: int = setting(30, "Default minimum time between two polls of the same feed.", _positive)
     connect_timeout: float = setting(10.0, "Seconds allowed to open a connection.", _positive)
     read_timeout: float = setting(30.0, "Seconds allowed between two reads from the server.", _positive)
-    deadline: float = setting(60.0, "Overall seconds allowed for one request, redirects included.", _positive)
+    deadline: float = setting(
+        60.0,
+        "Overall seconds allowed for one request, redirects included; it starts when the request does "
+        "(waiting for a free connection slot is not counted).",
+        _positive,
+    )
     max_body_bytes: int = setting(15 * 1024 * 1024, "Cap on the decoded size of a response body.", _positive)
     max_redirects: int = setting(5, "Redirects followed for one request.", _non_negative)
     concurrency: int = setting(16, "Feeds fetched at the same time.", _positive)
@@ -560,6 +570,19 @@ def _literal(hint: Any, value: Any, where: str, key: str) -> Any:
 
 
 def _check_whole(config: Config, where: str, env: Mapping[str, str]) -> None:
+    from .ingest.guard import AddressPolicy, URLRefusedError, connect_target
+
+    policy = AddressPolicy.from_settings(config.fetch.allow_private_networks, config.fetch.allowed_networks)
+    for i, feed in enumerate(config.feeds):
+        try:
+            connect_target(feed.url, policy)
+        except URLRefusedError as e:
+            raise ConfigError(
+                where,
+                f"feeds[{i}].url",
+                f"{_show(feed.url)} is refused: {e.reason} (see fetch.allow_private_networks and "
+                "fetch.allowed_networks)",
+            ) from None
     nl = config.newsletter
     if nl.enabled and not nl.recipients:
         raise ConfigError(where, "newsletter.recipients", "is empty but the newsletter is enabled")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 import nh3
 
@@ -77,12 +78,19 @@ def html_to_text(fragment: str | None) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """The URL if it is http(s), else None: a javascript: or data: link never reaches a page."""
+    """The URL if it is http(s) and parses, else None: a javascript: or data: link never reaches a page,
+    and a link such as ``http://[::1/x`` (which urllib refuses to parse) never reaches a later stage."""
     if not url:
         return None
     url = url.strip()
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    return url if scheme in ("http", "https") else None
+    if scheme not in ("http", "https"):
+        return None
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError on bad brackets or a bad port
+    except ValueError:
+        return None
+    return url
 
 
 def truncate_words(text: str, limit: int) -> str:

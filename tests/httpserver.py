@@ -73,6 +73,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def send_header(self, keyword: str, value: str) -> None:
+        """As the base class, but a value outside ASCII is sent as UTF-8, as real servers send a Location
+        with a Unicode host or a Retry-After of "①" (the base class would send Latin-1, or raise)."""
+        line = f"{keyword}: {value}\r\n"
+        if not line.isascii():
+            buffer: list[bytes] = self._headers_buffer  # type: ignore[attr-defined]  # set by send_response
+            buffer.append(line.encode("utf-8"))
+            return
+        super().send_header(keyword, value)
+
     def do_HEAD(self) -> None:
         self.do_GET()
 
@@ -109,7 +119,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("ETag", route.etag)
         if route.last_modified is not None:
             self.send_header("Last-Modified", route.last_modified)
-        self.send_header("Content-Length", str(len(body)))
+        if not any(name.lower() == "content-length" for name in route.headers):  # else the route's own
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command == "HEAD" or not body:
             return

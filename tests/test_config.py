@@ -75,6 +75,11 @@ def test_defaults_without_a_file() -> None:
             "is not an email address",
         ),
         ({"storage": {"database_url": "aggregator.db"}}, "storage.database_url", "SQLAlchemy URL"),
+        ({"feeds": [{"url": "http://[::1/x"}]}, "feeds[0].url", "cannot be parsed (Invalid IPv6 URL)"),
+        ({"feeds": [{"url": "http://[::1]x/"}]}, "feeds[0].url", "cannot be parsed (Invalid IPv6 URL)"),
+        ({"feeds": [{"url": "https://a.example:99999/"}]}, "feeds[0].url", "cannot be parsed (Port out"),
+        ({"site": {"base_url": "http://[::1/x"}}, "site.base_url", "cannot be parsed (Invalid IPv6 URL)"),
+        ({"newsletter": {"list_unsubscribe": "https://[::1/u"}}, "newsletter.list_unsubscribe", "must be"),
     ],
 )
 def test_bad_values_name_file_key_and_value(
@@ -153,3 +158,27 @@ def test_environment_variable_selects_the_config(
     result = run_cli(None, "status")
     assert result.exit_code != 0
     assert "site.base_url: 'nope' must be an absolute" in result.output
+
+
+def test_a_bad_url_is_a_one_line_error_in_the_cli(
+    write_config: Callable[..., Path], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    good = write_config()
+    assert run_cli(good, "init").exit_code == 0
+    for args in (("feeds", "add", "http://[::1/x"), ("feeds", "add", "https://a.example:99999/rss")):
+        result = run_cli(good, *args)  # catch_exceptions=False: a traceback fails the test
+        assert result.exit_code == 1 and "not a feed URL" in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        "<opml version='2.0'><body><outline xmlUrl='http://[::1/x'/><outline xmlUrl='http://[::1]x/'/>"
+        "<outline xmlUrl='https://ok.example/rss'/></body></opml>",
+        encoding="utf-8",
+    )
+    result = run_cli(good, "feeds", "import", str(opml))
+    assert result.exit_code == 0 and "Imported 1 feeds" in result.output
+    assert result.output.count("skipped (invalid)") == 2
+    bad = write_config({"feeds": [{"url": "http://[::1/x"}]}, name="bad.toml")
+    result = run_cli(bad, "status")
+    assert result.exit_code == 1 and "feeds[0].url" in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -13,6 +13,7 @@ import pytest
 from aggregator.errors import ExtractError, FetchError
 from aggregator.evaluation.extraction import Page, SnippetPage, scores, shingle_tp_fp_fn, snippets_pass
 from aggregator.fulltext.extract import (
+    MAX_CRAWL_DELAY,
     article_body,
     check_response,
     decode_page,
@@ -161,11 +162,6 @@ def test_fetch_errors_say_whether_a_retry_can_help(feed_server: FeedServer) -> N
     assert (copy.url, copy.reason, copy.permanent) == (permanent[0].url, permanent[0].reason, True)
 
 
-def test_robots_rules_carry_a_permanent_fetch_failure() -> None:
-    assert rules_from_response(None, b"", "refused by the address guard", permanent=True).permanent
-    assert not rules_from_response(None, b"", "connect timeout").permanent
-
-
 def test_decoding_follows_the_header_charset() -> None:
     assert media_type("text/HTML; Charset=ISO-8859-1") == ("text/html", "ISO-8859-1")
     assert decode_page("café".encode("latin-1"), "iso-8859-1") == "café"
@@ -189,7 +185,7 @@ def test_robots_rules_follow_rfc_9309() -> None:
     assert rules_from_response(404, b"").allows("http://a.test/x", UA)  # no file: no rules
     assert not rules_from_response(503, b"").allows("http://a.test/x", UA)  # unreachable
     assert not rules_from_response(None, b"", "timeout").allows("http://a.test/x", UA)
-    assert robots_url("https://A.test:8443/a/b?c#d") == "https://A.test:8443/robots.txt"
+    assert robots_url("https://A.test:8443/a/b?c#d") == "https://a.test:8443/robots.txt"
     assert host_key("https://A.test:8443/a") == "https://a.test:8443"
 
 
@@ -213,3 +209,81 @@ def test_snippet_rule() -> None:
     assert not snippets_pass("alpha only", page)
     assert not snippets_pass("alpha beta gamma", page)
     assert not snippets_pass(None, page)
+
+
+def test_an_image_url_that_does_not_parse_is_dropped_not_an_error() -> None:
+    page = PAGE.replace("<title>", "<meta property='og:image' content='http://[::1/x.jpg'><title>")
+    result = run_trafilatura(page.encode(), "https://port.example/brise-lames")
+    assert result is not None and "brise-lames du port" in result.text and result.image is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Crawl-delay: ①",  # str.isdigit() but not int(): urllib.robotparser raised ValueError
+        "Crawl-delay: ²",
+        "Crawl-delay: 1.5",
+        "Request-rate: ①/5",
+        "Request-rate: 1/" + "9" * 5000,
+    ],
+)
+def test_odd_robots_numbers_are_ignored_not_an_error(line: str) -> None:
+    rules = rules_from_response(200, f"User-agent: *\n{line}\nDisallow: /private/\n".encode())
+    assert rules.allows("http://a.test/news", UA) and not rules.allows("http://a.test/private/1", UA)
+    assert rules.crawl_delay(UA) is None
+
+
+@pytest.mark.parametrize("digits", [20, 400, 5000])  # 400: float() overflowed; 5000: int() refused
+def test_a_huge_crawl_delay_is_capped_not_an_overflow(digits: int) -> None:
+    rules = rules_from_response(200, b"User-agent: *\nCrawl-delay: " + b"9" * digits + b"\n")
+    delay = rules.crawl_delay(UA)
+    assert delay is not None and delay >= MAX_CRAWL_DELAY
+
+
+def _page(charset_meta: str, text: str = "Café crème à la carte") -> str:
+    return (
+        f"<!doctype html><html><head>{charset_meta}<title>t</title></head><body><p>{text}</p></body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "expected"),
+    [
+        # The header is wrong and cannot decode the bytes: the document's own declaration is used.
+        (_page("<meta charset='windows-1252'>").encode("cp1252"), "utf-8", "Café crème"),
+        (
+            _page('<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">').encode(
+                "latin-1"
+            ),
+            "us-ascii",
+            "Café crème",
+        ),
+        (_page("<meta charset=koi8-r>", "Привет").encode("koi8_r"), "utf-8", "Привет"),
+        (
+            b'<?xml version="1.0" encoding="windows-1252"?>' + _page("").encode("cp1252"),
+            "utf-8",
+            "Café crème",
+        ),
+        # A legacy single-byte header (a server's default) over UTF-8 that says it is UTF-8: UTF-8.
+        (_page("<meta charset='utf-8'>").encode(), "iso-8859-1", "Café crème"),
+        (_page("<meta charset=UTF-8>").encode(), "windows-1252", "Café crème"),
+        # A byte order mark decides, whatever the header says (as browsers do).
+        (b"\xef\xbb\xbf" + _page("").encode(), "iso-8859-1", "Café crème"),
+        (_page("").encode("utf-16"), "utf-8", "Café crème"),
+        # A right header is followed, even against the document's declaration.
+        (_page("<meta charset='utf-8'>").encode("latin-1"), "iso-8859-1", "Café crème"),
+    ],
+)
+def test_a_wrong_charset_header_falls_back_to_the_documents_own(
+    body: bytes, header: str, expected: str
+) -> None:
+    page = decode_page(body, header)
+    assert isinstance(page, str) and expected in page and "\ufffd" not in page
+
+
+@pytest.mark.parametrize(
+    "header", ["base64", "rot13", "uu", "zlib", "hex", "idna", "punycode", "utf-7", "unicode_escape", "utf-8"]
+)
+def test_a_charset_that_decodes_nothing_leaves_the_bytes_to_trafilatura(header: str) -> None:
+    body = _page("").encode("cp1252")  # undeclared and not valid UTF-8
+    assert decode_page(body, header) == body

@@ -216,3 +216,35 @@ def test_file_routes_serve_a_folder_with_validators(feed_server: FeedServer, tmp
     assert get(base + "sub/a.xml", {"If-None-Match": etag}).status == 304
     assert get(base + "../conftest.py").status == 404  # never outside the folder
     assert get(base + "missing.xml").status == 404
+
+
+@pytest.mark.parametrize("location", ["http://[::1/x", "http://[::1]x/", "//[::1/x"])
+def test_a_redirect_location_that_does_not_parse_is_a_one_line_error(
+    feed_server: FeedServer, location: str
+) -> None:
+    feed_server.redirect("/a", location)
+    with pytest.raises(FetchError, match=r"(bad redirect Location '.*'|cannot be parsed).*Invalid IPv6") as e:
+        get(feed_server.url("/a"))
+    assert "\n" not in str(e.value)
+    assert feed_server.paths() == ["/a"]
+
+
+def test_the_deadline_starts_when_the_request_does_not_while_queued(feed_server: FeedServer) -> None:
+    """Five requests to one host that takes ~0.45 s each, one at a time: the last waits ~1.8 s for its
+    connection slot. Each request is well within the 1.5 s deadline; the wait for a slot is not counted."""
+    url = feed_server.trickle("/slow", RSS[:45], delay=0.01)
+
+    async def run() -> list[Response | BaseException]:
+        async with Fetcher(options(per_host_concurrency=1, deadline=1.5, read_timeout=5.0)) as f:
+            return await asyncio.gather(*(f.get(url) for _ in range(5)), return_exceptions=True)
+
+    results = asyncio.run(run())
+    assert [r.status if isinstance(r, Response) else str(r) for r in results] == [200] * 5
+    assert len(feed_server.requests) == 5
+
+
+def test_the_deadline_still_covers_every_hop_of_one_request(feed_server: FeedServer) -> None:
+    feed_server.redirect("/a", "/b")
+    feed_server.trickle("/b", RSS * 4, delay=0.01)  # ~3.4 s of body: over the deadline on its own
+    with pytest.raises(FetchError, match=r"deadline of 1\.0s exceeded"):
+        get(feed_server.url("/a"), deadline=1.0, read_timeout=5.0)

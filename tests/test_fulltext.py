@@ -474,3 +474,71 @@ async def _pacer_scenario() -> None:
     await pacer.wait_turn("http://a")
     await pacer.wait_turn("http://a")
     assert sleeps[-1] == 30.0
+
+
+def test_an_article_url_that_does_not_parse_fails_alone(
+    db: Database, config: Config, pool: ExtractPool, feed_server: FeedServer
+) -> None:
+    """A pending article whose URL urllib cannot parse (stored before links were checked) fails with the
+    reason; the other pages of the run are still fetched."""
+    bad_id = add_article(db, "http://[::1/x", extract_status="pending", extract_attempts=0)
+    good_id = add_article(db, feed_server.route("/story", ARTICLE_PAGE, content_type="text/html"))
+    summary = run(db, config, pool)
+    assert (summary.done, summary.failed) == (1, 1)
+    bad = article(db, bad_id)
+    assert bad.extract_status == "failed" and "cannot be parsed" in (bad.extract_error or "")
+    assert article(db, good_id).extract_status == "done"
+    assert page_paths(feed_server) == ["/story"]
+
+
+@pytest.mark.parametrize("delay", ["①", "²", "9" * 400])
+def test_an_odd_crawl_delay_does_not_stop_the_step(
+    db: Database, config: Config, pool: ExtractPool, feed_server: FeedServer, delay: str
+) -> None:
+    feed_server.route(
+        "/robots.txt", f"User-agent: *\nCrawl-delay: {delay}\n".encode(), content_type="text/plain"
+    )
+    article_id = add_article(db, feed_server.route("/story", ARTICLE_PAGE, content_type="text/html"))
+    summary = run(db, config, pool)
+    assert summary.done == 1 and article(db, article_id).extract_status == "done"
+
+
+@pytest.mark.parametrize("header", ["utf-8", "base64"])
+def test_a_wrong_charset_header_falls_back_to_the_pages_own(
+    db: Database, config: Config, pool: ExtractPool, feed_server: FeedServer, header: str
+) -> None:
+    """The server says UTF-8 (or names a codec that is no charset) over a windows-1252 page that says so."""
+    page = ARTICLE_PAGE.decode().replace("charset='utf-8'", "charset='windows-1252'")
+    page = page.replace("The harbour authority", "Le café du port: the harbour authority")
+    url = feed_server.route("/p", page.encode("cp1252"), content_type=f"text/html; charset={header}")
+    article_id = add_article(db, url)
+    assert run(db, config, pool).done == 1
+    text = article(db, article_id).extracted_text or ""
+    assert "Le café du port" in text and "\ufffd" not in text
+
+
+@pytest.mark.parametrize("problem", ["oversized", "redirect loop", "too many redirects", "unreachable"])
+def test_a_robots_txt_that_cannot_be_read_is_unknown_and_retried(
+    tmp_path: Path, db: Database, pool: ExtractPool, feed_server: FeedServer, problem: str
+) -> None:
+    """Whatever keeps robots.txt from being read, its rules are unknown for this run: the host's pages wait
+    and are retried later, like those of an unreachable host, never failed for good."""
+    config = make_config(tmp_path, fetch={"max_body_bytes": 100_000, "max_redirects": 2})
+    if problem == "oversized":
+        feed_server.route("/robots.txt", b"# " + b"x" * 200_000 + b"\n", content_type="text/plain")
+    elif problem == "redirect loop":
+        feed_server.redirect("/robots.txt", "/robots2.txt")
+        feed_server.redirect("/robots2.txt", "/robots.txt")
+    elif problem == "too many redirects":
+        for i in range(4):
+            feed_server.redirect("/robots.txt" if i == 0 else f"/r{i}", f"/r{i + 1}")
+    else:
+        feed_server.route("/robots.txt", b"down", status=503, content_type="text/plain")
+    article_id = add_article(db, feed_server.route("/story", ARTICLE_PAGE, content_type="text/html"))
+
+    summary = run(db, config, pool)
+
+    a = article(db, article_id)
+    assert (a.extract_status, a.extract_attempts, summary.retry) == ("pending", 1, 1), a.extract_error
+    assert "robots.txt" in (a.extract_error or "")
+    assert "/story" not in feed_server.paths()

@@ -232,3 +232,71 @@ def test_every_real_edge_case_parses_or_raises_our_error(shared_data: Path, fold
         except ParseError:
             failed += 1
     assert parsed > failed
+
+
+BAD_BRACKETS = ["http://[::1/x", "https://]::1[/", "http://[:x:]/", "http://a:99999/", "http://[::1/x]"]
+
+
+@pytest.mark.parametrize("bad", BAD_BRACKETS)
+def test_links_that_do_not_parse_are_dropped_not_stored(bad: str) -> None:
+    """A link urllib cannot parse would fail every later stage that reads it (clustering reads the site's
+    host, the site and the newsletter the links): it is dropped here, with the rest of the entry kept."""
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "home_page_url": bad,
+        "items": [{"id": "1", "url": bad, "external_url": bad, "image": bad, "title": "One"}],
+    }
+    feed = parse(json.dumps(doc))
+    [entry] = feed.entries
+    assert (feed.site_url, entry.url, entry.image_url, entry.title) == (None, None, None, "One")
+    rss = channel(
+        f"<item><guid>g</guid><title>x</title><link>{bad}</link>"
+        f"<enclosure url='{bad}' type='image/jpeg'/></item>"
+    )
+    rss_feed = parse(rss.replace("<link>https://news.example.org/</link>", f"<link>{bad}</link>"))
+    [item] = rss_feed.entries
+    assert (rss_feed.site_url, item.url, item.image_url) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "٢٠٢٦-١١-٢٦T10:00:00Z",
+        "2026-11-26T10:00:00+99:00",
+    ],
+)
+def test_a_json_feed_date_out_of_range_loses_the_date_not_the_feed(date: str) -> None:
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "items": [
+            {"id": "1", "title": "Odd date", "date_published": date, "date_modified": date},
+            {"id": "2", "title": "Fine", "date_published": "2026-11-26T10:00:00Z"},
+        ],
+    }
+    odd, fine = parse(json.dumps(doc)).entries
+    assert (odd.title, odd.dated, odd.updated_at) == ("Odd date", False, None)
+    assert fine.published_at == datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("http://jsonfeed.org/version/1", "json1"),  # JSON Feed 1.0 as many early feeds wrote it
+        ("https://jsonfeed.org/version/1/", "json1"),
+        (" https://jsonfeed.org/version/1.1 ", "json11"),
+        ("HTTPS://JSONFEED.ORG/version/1.1", "json11"),
+    ],
+)
+def test_json_feed_version_variants_are_read(version: str, expected: str) -> None:
+    doc = {"version": version, "items": [{"id": str(i), "title": f"T{i}"} for i in range(20)]}
+    feed = parse(json.dumps(doc))
+    assert (feed.version, len(feed.entries)) == (expected, 20)
+
+
+def test_a_real_json_feed_with_an_http_version_url(shared_data: Path) -> None:
+    path = shared_data / "feeds/reader_fixtures/rsparser/Resources/pxlnv.json"
+    assert b'"version": "http://jsonfeed.org/version/1"' in path.read_bytes()
+    feed = parse(path.read_bytes())
+    assert (feed.version, len(feed.entries)) == ("json1", 20)

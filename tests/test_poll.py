@@ -487,3 +487,40 @@ def test_cli_fetch_of_an_unknown_feed_fails(
     runs = json.loads(run_cli(path, "status", "--json").output)["runs"]
     assert [(r["step"], r["outcome"]) for r in runs] == [("fetch", "error")]
     assert "no such feed" in runs[0]["detail"]
+
+
+def test_odd_numbers_in_headers_never_become_internal_errors(
+    feed_server: FeedServer, db: Database, cfg: Config
+) -> None:
+    """Each header a server controls and we read as a number: an odd value is ignored or capped; the feed's
+    own outcome (success, or its HTTP error with backoff) is recorded, never "internal error"."""
+    huge = "99999999999999999999"
+    busy = feed_server.route("/busy.xml", b"busy", status=503, headers={"Retry-After": huge})
+    circled = feed_server.route("/circled.xml", b"slow", status=429, headers={"Retry-After": "①"})
+    ok_huge = feed_server.route("/ok.xml", rss(("a", "A")), headers={"Retry-After": huge})
+    aged = feed_server.route("/aged.xml", rss(("b", "B")), headers={"Cache-Control": f"max-age={huge}"})
+    length = feed_server.route("/length.xml", rss(("c", "C")), headers={"Content-Length": huge})
+    add(db, busy, circled, ok_huge, aged, length)
+    summary = poll(db, cfg)
+    assert all("internal error" not in why for _, why in summary.failed), summary.failed
+    assert dict(summary.failed).keys() == {busy, circled, length}
+    assert "\n" not in dict(summary.failed)[length]
+    cap = timedelta(hours=cfg.fetch.backoff_max_hours)
+    assert feed(db, busy).next_fetch_at == NOW + cap  # Retry-After honoured up to the cap
+    assert feed(db, circled).next_fetch_at == NOW + timedelta(minutes=30)  # ignored: plain backoff
+    assert feed(db, ok_huge).next_fetch_at == NOW + cap
+    assert feed(db, aged).next_fetch_at == NOW + cap
+
+
+def test_feeds_queued_behind_slow_ones_on_their_host_are_not_timed_out(
+    feed_server: FeedServer, db: Database, tmp_path: Path
+) -> None:
+    """Five feeds on one host, one request at a time, each answering in ~0.45 s: the last one waits ~1.8 s
+    for its turn. The 1.5 s deadline is for the request, so none fails and none is backed off."""
+    config = make_config(tmp_path, per_host_concurrency=1, deadline=1.5, read_timeout=5.0)
+    tiny = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
+    urls = [feed_server.trickle(f"/slow{i}.xml", tiny, delay=0.0075) for i in range(5)]
+    add(db, *urls)
+    summary = poll(db, config)
+    assert summary.failed == []
+    assert all(feed(db, url).consecutive_errors == 0 for url in urls)

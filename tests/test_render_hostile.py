@@ -160,3 +160,23 @@ def test_active_content_checker_accepts_our_own_pages(db: Database, config: Conf
     search = parse_html(tmp_path / "site/search.html")
     assert active_content(search, ours=True) == []
     assert active_content(search, ours=False)  # the same page would fail as feed content: the script is there
+
+
+def test_stored_urls_that_do_not_parse_are_shown_not_a_crash(
+    db: Database, config: Config, tmp_path: Path
+) -> None:
+    """Feeds stored before links were checked may hold http://[::1/x: clustering and the site carry on."""
+    from aggregator.ingest.feeds import assign_outlet
+
+    with db.session() as s:
+        feed = make_feed(s, "http://[::1/feed.xml", title="", site_url="http://[::1/site", now=NOW)
+        article = make_article(s, feed, title="Odd links", published=NOW, url="http://[::1/a")
+        make_story(s, [article], now=NOW)
+        assign_outlet(feed, entry_urls=["http://[::1/a"])
+        assert feed.outlet_key
+    site = tmp_path / "site"
+    render_site(db, config, NOW, site)
+    assert "http://[::1/feed.xml" in (site / "sources.html").read_text()
+    assert not any(
+        "[::1/" in href for href in re.findall(r'href="([^"]*)"', (site / "index.html").read_text())
+    )

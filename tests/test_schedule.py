@@ -74,3 +74,44 @@ def test_a_permanent_error_waits_the_longest_backoff_at_once() -> None:
     first = next_fetch_after_error(NOW, consecutive_errors=1, interval=30 * MIN, cap=CAP, permanent=True)
     assert first == NOW + CAP
     assert next_fetch_after_error(NOW, consecutive_errors=1, interval=30 * MIN, cap=CAP) == NOW + 30 * MIN
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["99999999999999999999", "9" * 5000, "  99999999999999999999 "],
+)
+def test_a_huge_retry_after_is_capped_not_an_overflow(value: str) -> None:
+    delay = parse_retry_after(value, NOW)
+    assert delay is not None and delay >= timedelta(days=365)
+    assert (
+        next_fetch_after_error(NOW, consecutive_errors=1, interval=30 * MIN, cap=CAP, retry_after=delay)
+        == NOW + CAP
+    )
+
+
+@pytest.mark.parametrize("value", ["①", "²", "５", "١٢٠", "1²", "+120", "-1", "1_000", "12.5", "0x10"])
+def test_retry_after_is_ascii_digits_or_a_date(value: str) -> None:
+    assert parse_retry_after(value, NOW) is None  # RFC 9110 delta-seconds = 1*DIGIT
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Fri, 31 Dec 9999 23:59:59 -2359", "Mon, 01 Jan 0001 00:00:00 +2359", "Mon, 01 Jan 0001 00:00:00 -2359"],
+)
+def test_retry_after_dates_at_the_ends_of_the_calendar(value: str) -> None:
+    delay = parse_retry_after(value, NOW)
+    assert delay is None or delay >= timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("max-age=99999999999999999999", timedelta(days=3650)),
+        ("max-age=" + "9" * 5000, timedelta(days=3650)),
+        ("max-age=٣٠٠", None),  # Arabic-Indic digits: not delta-seconds
+        ("max-age=①", None),
+        ("max-age=３００", None),
+    ],
+)
+def test_max_age_is_ascii_digits_and_capped(header: str, expected: timedelta | None) -> None:
+    assert parse_max_age(header) == expected

@@ -6,7 +6,8 @@ Data flow (``aggregator extract``, and the full cycle after polling)::
     due_articles       pending, whose extract_after has passed             -> [PageJob]
     for each job (fulltext.concurrency at once; per host: fetch.per_host_concurrency and
                   fulltext.per_host_delay between request starts):
-        robots.txt     disallowed -> skipped; unreachable -> a failure, retried later
+        robots.txt     disallowed -> "skipped"; unreadable (unreachable, over the size cap, a redirect
+                       loop...) -> rules unknown: a failure, retried later
         fetch page     our client: deadline, decoded size cap, address guard on every hop
         check          2xx and text/html or application/xhtml+xml, else a failure
         extract        trafilatura in a worker process with a time limit (aggregator.fulltext.worker)
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -102,14 +104,64 @@ def looks_like_html(body: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_DECLARED = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([a-z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
+# Text codecs Python has that are no web charset: a header naming one decodes nothing.
+_NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
+_SINGLE_BYTE_DEFAULTS = frozenset({"ascii", "iso8859-1", "cp1252"})  # what servers send when unconfigured
+
+
+def _codec(name: str | None) -> str | None:
+    """Python's name for a web charset label, or None (unknown, or a codec that is no charset)."""
+    if not name:
+        return None
+    try:
+        info = codecs.lookup(name.strip())
+    except LookupError:
+        return None
+    # base64, rot13, zlib...: registered codecs that bytes.decode() refuses.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
+def declared_charset(body: bytes) -> str | None:
+    """The document's own encoding: <meta charset>, <meta http-equiv ... charset=>, or <?xml encoding=?>
+    in its first 4 KiB (HTML's prescan reads 1 KiB; long heads are common)."""
+    found = _DECLARED.search(body[:4096])
+    if found is None:
+        return None
+    return _codec((found[1] or found[2]).decode("ascii"))
+
+
 def decode_page(body: bytes, charset: str | None) -> bytes | str:
-    """Text when the server named a known charset; else the bytes (trafilatura reads <meta charset>)."""
-    if charset:
+    """The page as text in its encoding, or the bytes when none decodes it (trafilatura then guesses).
+
+    A byte order mark decides, as in browsers. Then the header's charset, if it decodes the bytes; if it
+    does not (a wrong header), the document's own declaration. One exception: a single-byte charset in
+    the header (a server's unconfigured default) over bytes that are valid UTF-8 and declare UTF-8 gives
+    UTF-8, since those bytes read as Latin-1 are mojibake.
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            try:
+                return body.decode(encoding)
+            except UnicodeDecodeError:
+                break
+    header, declared = _codec(charset), declared_charset(body)
+    order = [header, declared]
+    if header in _SINGLE_BYTE_DEFAULTS and declared == "utf-8":
+        order.reverse()
+    for candidate in order:
+        if candidate is None:
+            continue
         try:
-            codecs.lookup(charset)
-        except LookupError:
-            return body
-        return body.decode(charset, "replace")
+            return body.decode(candidate)
+        except (UnicodeDecodeError, ValueError):  # ValueError: a codec that rejects this input otherwise
+            continue
     return body
 
 
@@ -393,6 +445,11 @@ class Extraction:
 
     async def _one(self, fetcher: Fetcher, robots: RobotsCache | None, job: PageJob) -> None:
         self.summary.attempted += 1
+        try:
+            fetcher.check_url(job.url)  # a URL the guard refuses is refused before its robots.txt
+        except FetchError as e:
+            self._failure(job, f"fetch: {e.reason}", permanent=True)
+            return
         key = host_key(job.url)
         if self.config.fulltext.respect_robots and robots is not None:
             rules = await robots.rules_for(job.url)
@@ -400,8 +457,10 @@ class Extraction:
             if delay is not None:
                 self.pacer.set_delay(key, delay)
             if rules.disallow_all:
+                # Rules unknown (unreachable, too large, a redirect loop...): the pages wait and are retried,
+                # never failed for good; a page URL the guard refuses was refused above, for good.
                 reason = f"{rules.reason}; not fetching pages of {key} this run"
-                self._failure(job, reason, permanent=rules.permanent)
+                self._failure(job, reason, permanent=False)
                 return
             if not rules.allows(job.url, self.options.user_agent):
                 self.summary.robots_skipped += 1

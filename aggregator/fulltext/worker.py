@@ -125,7 +125,10 @@ def run_trafilatura(html: bytes | str, url: str | None) -> Extracted | None:
         return None
     image = _clean(getattr(doc, "image", None))
     if image and url:
-        image = urljoin(url, image)
+        try:
+            image = urljoin(url, image)
+        except ValueError:  # e.g. an og:image of http://[::1/x: no image, the text is kept
+            image = None
     return Extracted(
         text=text,
         title=_clean(getattr(doc, "title", None)),

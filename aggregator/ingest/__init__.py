@@ -2,7 +2,7 @@
 
     feed list (config, CLI, OPML: feeds, opml)
       -> due feeds (schedule, pure)
-      -> HTTP client with the address guard (http) -> bytes + headers
+      -> HTTP client (http) with the address guard (guard) -> bytes + headers
       -> parse (the only feedparser import) -> FeedData / EntryData
       -> store: articles upserted by (feed, guid), URL copies linked      [`aggregator fetch`: fetch]
       -> the feed's outlet (outlets, pure: a brand, not a host) and its health (health)

@@ -13,16 +13,26 @@ from ..config import FeedConfig, check_http_url
 from ..db.models import Article, Feed
 from ..db.states import FeedStatus
 from ..errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
+from .guard import AddressPolicy, URLRefusedError, connect_target
 from .outlets import outlet_of
 
 FULLTEXT_MODES = ("auto", "always", "never")
 
 
-def validate_feed_url(url: str) -> str:
+def validate_feed_url(url: str, policy: AddressPolicy | None = None) -> str:
+    """``url`` stripped, if the HTTP client can fetch it; with ``policy``, an IP address host (or
+    localhost) the policy refuses is refused too. Names are judged by their addresses when fetched."""
     url = url.strip()
     problem = check_http_url(url)
     if problem:
         raise InvalidFeedURLError(url, f"not a feed URL: {problem}")
+    if policy is not None:
+        try:
+            connect_target(url, policy)
+        except URLRefusedError as e:
+            raise InvalidFeedURLError(
+                url, f"refused: {e.reason} (see fetch.allow_private_networks and fetch.allowed_networks)"
+            ) from None
     return url
 
 
@@ -51,8 +61,9 @@ def add_feed(
     fulltext: str | None = None,
     origin: str = "cli",
     outlet: str | None = None,
+    policy: AddressPolicy | None = None,
 ) -> Feed:
-    url = validate_feed_url(url)
+    url = validate_feed_url(url, policy)
     if fulltext is not None and fulltext not in FULLTEXT_MODES:
         raise ValueError(f"fulltext must be one of {FULLTEXT_MODES}")
     if session.scalar(select(Feed.id).where(Feed.url == url)) is not None:
@@ -144,14 +155,21 @@ class ImportResult:
     invalid: list[tuple[str, str]] = field(default_factory=list)
 
 
-def import_feeds(session: Session, entries: Iterable[tuple[str, str]], *, now: datetime) -> ImportResult:
-    """Add (url, title) pairs from an OPML file; duplicates and bad URLs are reported, not fatal."""
+def import_feeds(
+    session: Session,
+    entries: Iterable[tuple[str, str]],
+    *,
+    now: datetime,
+    policy: AddressPolicy | None = None,
+) -> ImportResult:
+    """Add (url, title) pairs from an OPML file; duplicates, bad URLs and URLs ``policy`` refuses are
+    reported, not fatal."""
     result = ImportResult()
     stored = set(session.scalars(select(Feed.url)))
     seen: set[str] = set()
     for raw_url, title in entries:
         try:
-            url = validate_feed_url(raw_url)
+            url = validate_feed_url(raw_url, policy)
         except InvalidFeedURLError as e:
             result.invalid.append((raw_url, e.reason))
             continue

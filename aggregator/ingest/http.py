@@ -5,19 +5,21 @@ Used for feeds now and for article pages later (``Fetcher.get(url, accept=...)``
 trafilatura never fetch anything themselves. Status codes are not judged here: a 404 or a 304 comes back
 as a :class:`Response` and the caller decides. :class:`FetchError` means no usable response at all.
 
-The guard works in two places: a resolver that drops refused addresses from DNS answers (so a request
-is never sent to them), and a check of literal IP hosts, which aiohttp connects to without resolving.
+The guard works in two places: :func:`.guard.connect_target` before every request and redirect hop
+(the host as aiohttp will connect to it; IP addresses are judged there, since aiohttp connects to them
+without resolving), and a resolver that drops refused addresses from DNS answers of names (so a request
+is never sent to them).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -25,9 +27,11 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from ..config import FetchConfig
 from ..errors import FetchError
+from .guard import AddressPolicy, ConnectTarget, URLRefusedError, connect_target
 
 log = logging.getLogger(__name__)
 
@@ -40,56 +44,6 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 CHUNK = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-CGNAT = ipaddress.ip_network("100.64.0.0/10")
-
-
-@dataclass(frozen=True)
-class AddressPolicy:
-    """Which connected addresses are allowed.
-
-    By default only global unicast addresses. ``allow_private`` admits private, loopback, link-local and
-    CGNAT ranges (intranet feeds); ``allowed`` admits the listed networks only (tests allow 127.0.0.1/32).
-    Multicast, unspecified and reserved addresses are always refused unless listed in ``allowed``.
-    """
-
-    allow_private: bool = False
-    allowed: tuple[IPNetwork, ...] = ()
-
-    def refusal(self, address: str | IPAddress) -> str | None:
-        """Why ``address`` is refused, or None when it may be contacted."""
-        try:
-            ip = ipaddress.ip_address(address) if isinstance(address, str) else address
-        except ValueError:
-            return f"{address!r} is not an IP address"
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-        if any(ip.version == net.version and ip in net for net in self.allowed):
-            return None
-        if ip.is_multicast:
-            return "a multicast address"
-        if ip.is_unspecified:
-            return "an unspecified address"
-        kind = _private_kind(ip)
-        if kind is None and ip.is_reserved:
-            return "a reserved address"
-        if kind is None and ip.is_private:
-            kind = "a private address"
-        if kind is not None:
-            return None if self.allow_private else kind
-        return None if ip.is_global else "a reserved address"
-
-
-def _private_kind(ip: IPAddress) -> str | None:
-    if ip.is_loopback:
-        return "a loopback address"
-    if ip.is_link_local:
-        return "a link-local address"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT:
-        return "a shared (CGNAT) address"
-    return None
 
 
 class BlockedAddressError(OSError):
@@ -132,7 +86,9 @@ class FetchOptions:
     @classmethod
     def from_config(cls, config: FetchConfig, *, allowed: tuple[str, ...] = ()) -> FetchOptions:
         """Options from [fetch]; ``allowed`` adds networks to the config's ``allowed_networks``."""
-        networks = tuple(ipaddress.ip_network(n) for n in (*config.allowed_networks, *allowed))
+        policy = AddressPolicy.from_settings(
+            config.allow_private_networks, (*config.allowed_networks, *allowed)
+        )
         return cls(
             connect_timeout=config.connect_timeout,
             read_timeout=config.read_timeout,
@@ -142,7 +98,7 @@ class FetchOptions:
             concurrency=config.concurrency,
             per_host_concurrency=config.per_host_concurrency,
             user_agent=config.user_agent,
-            policy=AddressPolicy(allow_private=config.allow_private_networks, allowed=networks),
+            policy=policy,
         )
 
 
@@ -220,18 +176,37 @@ class _Decoder:
         return b"".join(self.parts)
 
 
+class _Slots:
+    """Connection slots: ``concurrency`` requests at a time, ``per_host`` to one server (scheme, host as
+    connected to, port). Held here rather than in aiohttp's connector, so that the wait for a slot
+    happens outside the request's deadline."""
+
+    def __init__(self, concurrency: int, per_host: int) -> None:
+        self._all = asyncio.Semaphore(concurrency)
+        self._per_host = per_host
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    @asynccontextmanager
+    async def hold(self, origin: str) -> AsyncIterator[None]:
+        # The host's slot first: a request queued behind its own host does not take a slot from others.
+        async with self._hosts.setdefault(origin, asyncio.Semaphore(self._per_host)), self._all:
+            yield
+
+
 class Fetcher:
     """``async with Fetcher(options) as f: response = await f.get(url, headers=...)``."""
 
     def __init__(self, options: FetchOptions) -> None:
         self.options = options
         self._session: aiohttp.ClientSession | None = None
+        self._slots = _Slots(options.concurrency, options.per_host_concurrency)
 
     async def __aenter__(self) -> Fetcher:
         o = self.options
+        self._slots = _Slots(o.concurrency, o.per_host_concurrency)  # this event loop's
         connector = aiohttp.TCPConnector(
-            limit=o.concurrency,
-            limit_per_host=o.per_host_concurrency,
+            limit=0,  # no limits of its own: _Slots holds the same ones, outside the deadline
+            limit_per_host=0,
             resolver=GuardedResolver(o.policy),
             ttl_dns_cache=300,
         )
@@ -254,38 +229,26 @@ class Fetcher:
             await self._session.close()
             self._session = None
 
-    def _check_url(self, url: str, original: str) -> None:
+    def check_url(self, url: str, original: str | None = None) -> ConnectTarget:
+        """Where ``url`` connects to, or FetchError (on behalf of ``original``) when the guard refuses it."""
         try:
-            parts = urlsplit(url)
-            host = parts.hostname
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError as e:
-            raise FetchError(original, f"bad URL {url!r}: {e}", permanent=True) from e
-        if parts.scheme not in ("http", "https") or not host:
-            raise FetchError(
-                original, f"refusing {url!r}: only http and https URLs are fetched", permanent=True
-            )
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            return  # a name: the resolver checks its addresses
-        reason = self.options.policy.refusal(ip)
-        if reason is not None:
-            raise FetchError(
-                original,
-                f"refusing {url}: {host} is {reason} (see fetch.allow_private_networks)",
-                permanent=True,
-            )
+            return connect_target(url, self.options.policy)
+        except URLRefusedError as e:
+            hint = " (see fetch.allow_private_networks)" if e.by_policy else ""
+            raise FetchError(original or url, f"refusing {url}: {e.reason}{hint}", permanent=True) from None
 
     async def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, accept: str = FEED_ACCEPT
     ) -> Response:
-        """GET ``url`` following redirects; raises FetchError on network, guard, size or time failures."""
+        """GET ``url`` following redirects; raises FetchError on network, guard, size or time failures.
+
+        ``options.deadline`` bounds the time spent in requests, redirects included; time spent waiting for
+        a connection slot (``concurrency``, ``per_host_concurrency``) is not counted.
+        """
         if self._session is None:
             raise RuntimeError("use `async with Fetcher(...)`")
         try:
-            async with asyncio.timeout(self.options.deadline):
-                return await self._get(url, headers or {}, accept)
+            return await self._get(url, headers or {}, accept)
         except FetchError:
             raise
         except aiohttp.ConnectionTimeoutError as e:
@@ -307,38 +270,59 @@ class Fetcher:
             raise FetchError(url, f"{type(e).__name__}: {e}") from e
 
     async def _get(self, url: str, headers: Mapping[str, str], accept: str) -> Response:
-        assert self._session is not None
         request_headers = {"Accept": accept, "Accept-Encoding": "gzip, deflate", **headers}
         history: list[Redirect] = []
         seen = {url}
         current = url
+        loop = asyncio.get_running_loop()
+        left = self.options.deadline  # spent only while a hop holds its connection slot
         while True:
-            self._check_url(current, url)
-            async with self._session.get(current, headers=request_headers, allow_redirects=False) as resp:
-                location = resp.headers.get("Location")
-                if resp.status in REDIRECT_CODES and location:
-                    target = urljoin(current, location.strip())
-                    history.append(Redirect(resp.status, current, target))
-                    if target in seen:
-                        raise FetchError(url, f"redirect loop: {current} -> {target}", permanent=True)
-                    if len(history) > self.options.max_redirects:
-                        raise FetchError(
-                            url, f"more than {self.options.max_redirects} redirects", permanent=True
-                        )
-                    if urlsplit(target).scheme not in ("http", "https"):
-                        raise FetchError(url, f"redirect to a non-http URL {target!r}", permanent=True)
-                    seen.add(target)
-                    current = target
-                    continue
-                body = await self._read(resp, url)
-                return Response(
-                    url=url,
-                    final_url=current,
-                    status=resp.status,
-                    headers={k.lower(): v for k, v in resp.headers.items()},
-                    body=body,
-                    history=tuple(history),
-                )
+            target = self.check_url(current, url)
+            async with self._slots.hold(target.origin):
+                started = loop.time()
+                try:
+                    async with asyncio.timeout(left):
+                        hop = await self._hop(target.url, current, url, request_headers)
+                finally:
+                    left -= loop.time() - started
+            if isinstance(hop, Response):
+                return replace(hop, history=tuple(history))
+            status, location = hop
+            try:
+                next_url = urljoin(current, location.strip())
+                scheme = urlsplit(next_url).scheme
+            except ValueError as e:
+                raise FetchError(url, f"bad redirect Location {location!r}: {e}") from None
+            history.append(Redirect(status, current, next_url))
+            if next_url in seen:
+                raise FetchError(url, f"redirect loop: {current} -> {next_url}", permanent=True)
+            if len(history) > self.options.max_redirects:
+                raise FetchError(url, f"more than {self.options.max_redirects} redirects", permanent=True)
+            if scheme not in ("http", "https"):
+                raise FetchError(url, f"redirect to a non-http URL {next_url!r}", permanent=True)
+            seen.add(next_url)
+            current = next_url
+
+    async def _hop(
+        self, checked: URL, current: str, url: str, headers: Mapping[str, str]
+    ) -> Response | tuple[int, str]:
+        """One request: the response, or (status, Location) of a redirect to follow.
+
+        ``checked`` is the URL object the guard judged: aiohttp requests it without parsing it again.
+        """
+        assert self._session is not None
+        async with self._session.get(checked, headers=headers, allow_redirects=False) as resp:
+            location = resp.headers.get("Location")
+            if resp.status in REDIRECT_CODES and location:
+                return resp.status, location
+            body = await self._read(resp, url)
+            return Response(
+                url=url,
+                final_url=current,
+                status=resp.status,
+                headers={k.lower(): v for k, v in resp.headers.items()},
+                body=body,
+            )
 
     async def _read(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
         cap = self.options.max_body_bytes

@@ -282,19 +282,22 @@ def _unique_guids(entries: Iterable[EntryData]) -> tuple[EntryData, ...]:
 
 # JSON Feed 1.0 / 1.1 ---------------------------------------------------------------------------------------
 
+# The spec writes https://jsonfeed.org/version/1.1; feeds from JSON Feed 1.0's first months (and their
+# generators) write http://, some add a slash. The scheme and host are case-insensitive.
+_JSON_FEED_VERSION = re.compile(r"\s*https?://jsonfeed\.org/version/([^/\s]*)/?\s*", re.IGNORECASE)
+
 
 def _parse_json_feed(body: bytes, url: str, now: datetime) -> FeedData:
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ParseError(url, f"not a feed: invalid JSON ({e})") from e
-    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
-        "https://jsonfeed.org/version/"
-    ):
+    found = _JSON_FEED_VERSION.fullmatch(str(data.get("version", ""))) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or found is None:
         raise ParseError(
             url, "not a feed: JSON without a JSON Feed version (https://jsonfeed.org/version/1.1)"
         )
-    version = "json" + str(data["version"]).rsplit("/", 1)[-1].replace(".", "")
+    version = "json" + found[1].replace(".", "")
     items = data.get("items")
     if not isinstance(items, list):
         raise ParseError(url, "not a feed: JSON Feed without an items list")
@@ -317,9 +320,9 @@ def _iso(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _json_item(item: Mapping[str, Any], now: datetime) -> EntryData:

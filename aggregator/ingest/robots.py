@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
 from ..errors import FetchError
+from .guard import URLRefusedError, connect_target
 from .http import Fetcher
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ class RobotsRules:
     allow_all: bool = False
     disallow_all: bool = False
     reason: str = ""  # why there are no rules (for the error stored on a skipped article)
-    permanent: bool = False  # robots.txt could not be fetched and asking again cannot help
 
     def allows(self, url: str, user_agent: str) -> bool:
         if self.disallow_all:
@@ -49,34 +49,64 @@ class RobotsRules:
 
 
 def robots_url(page_url: str) -> str:
-    parts = urlsplit(page_url)
-    return urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+    """/robots.txt on the server the page URL connects to (its host as the HTTP client sees it)."""
+    try:
+        url = connect_target(page_url).url
+    except URLRefusedError:
+        return page_url  # never fetched: the client refuses it, with the reason
+    return str(url.with_path("/robots.txt").with_query(None).with_fragment(None))
 
 
 def host_key(page_url: str) -> str:
-    parts = urlsplit(page_url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    """scheme://host[:port] as the HTTP client connects: one key per server, however the URL spells it
+    (１２７．０．０．１ and 127.0.0.1 share their robots.txt and their pacing)."""
+    try:
+        return connect_target(page_url).origin
+    except URLRefusedError:
+        return page_url  # never fetched: the client refuses it, with the reason
 
 
 def parse_robots(body: bytes) -> RobotsRules:
     parser = RobotFileParser()
     text = body[:MAX_ROBOTS_BYTES].decode("utf-8", "replace").lstrip("\ufeff")
-    parser.parse(text.splitlines())
+    parser.parse(_sane_numbers(text.splitlines()))
     return RobotsRules(parser=parser)
 
 
-def rules_from_response(
-    status: int | None, body: bytes, error: str = "", *, permanent: bool = False
-) -> RobotsRules:
-    """RFC 9309: 2xx parsed, 4xx "unavailable" (allow all), 5xx or ``None`` (no answer) "unreachable".
+_NUMBER_LINE = re.compile(r"\s*(crawl-delay|request-rate)\s*:(.*)", re.IGNORECASE)
+_ROBOTS_NUMBER = re.compile(r"[0-9]+")
+_MAX_ROBOTS_NUMBER = 10**9
 
-    ``permanent``: with no answer, whether the fetch failure was permanent (:attr:`FetchError.permanent`).
+
+def _sane_numbers(lines: list[str]) -> list[str]:
+    """Crawl-delay and Request-rate lines whose numbers urllib.robotparser can read, or none.
+
+    robotparser checks ``str.isdigit()`` and then calls ``int()``: "Crawl-delay: ①" passes the first and
+    fails the second (ValueError), 5000 digits exceed what ``int()`` reads, and 400 digits overflow
+    ``float()`` later. ASCII numbers are kept, capped at 10**9; any other value drops the line.
     """
+    out = []
+    for line in lines:
+        found = _NUMBER_LINE.match(line.split("#", 1)[0])
+        if found is None:
+            out.append(line)
+            continue
+        parts = [p.strip() for p in found[2].split("/")]
+        if len(parts) > 2 or not all(_ROBOTS_NUMBER.fullmatch(p) for p in parts):
+            continue
+        capped = [
+            str(min(int(p), _MAX_ROBOTS_NUMBER)) if len(p) <= 10 else str(_MAX_ROBOTS_NUMBER) for p in parts
+        ]
+        out.append(f"{found[1]}: {'/'.join(capped)}")
+    return out
+
+
+def rules_from_response(status: int | None, body: bytes, error: str = "") -> RobotsRules:
+    """RFC 9309: 2xx parsed, 4xx "unavailable" (allow all), 5xx or ``None`` (no answer) "unreachable"."""
     if status is None:
         return RobotsRules(
             disallow_all=True,
             reason=f"robots.txt could not be fetched ({error or 'no answer'})",
-            permanent=permanent,
         )
     if 200 <= status < 300:
         return parse_robots(body)
@@ -126,5 +156,5 @@ class RobotsCache:
             log.info(
                 "robots.txt of %s not fetched (%s): the host's pages are skipped this run", key, e.reason
             )
-            return rules_from_response(None, b"", e.reason, permanent=e.permanent)
+            return rules_from_response(None, b"", e.reason)
         return rules_from_response(response.status, response.body)

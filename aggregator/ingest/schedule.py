@@ -9,34 +9,48 @@ import re
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+# Delta-seconds are ASCII digits (RFC 9110 1*DIGIT): not str.isdigit(), which also takes "①" and "²".
+_DELTA_SECONDS = re.compile(r"[0-9]+")
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?([0-9]+)", re.IGNORECASE)
 _NO_STORE = re.compile(r"(?:^|,)\s*no-(?:store|cache)\b", re.IGNORECASE)
+MAX_HEADER_DELAY = timedelta(days=3650)  # a longer delay from a header is this (the schedule caps far lower)
+_MAX_SECONDS = int(MAX_HEADER_DELAY.total_seconds())
+
+
+def _delta_seconds(digits: str) -> timedelta:
+    """ASCII digits as a delay of at most MAX_HEADER_DELAY: "99999999999999999999" is no overflow."""
+    if len(digits) > len(str(_MAX_SECONDS)):
+        return MAX_HEADER_DELAY
+    return timedelta(seconds=min(int(digits), _MAX_SECONDS))
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """Retry-After as a delay: delta-seconds or an HTTP-date (RFC 9110); None when absent or unreadable."""
+    """Retry-After as a delay: delta-seconds or an HTTP-date (RFC 9110); None when absent or unreadable.
+
+    A delay is at most MAX_HEADER_DELAY, whatever the header says."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if _DELTA_SECONDS.fullmatch(value):
+        return _delta_seconds(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:  # "-0000" dates come back naive: they are UTC
         from datetime import UTC
 
         when = when.replace(tzinfo=UTC)
-    return max(when - now, timedelta(0))
+    return min(max(when - now, timedelta(0)), MAX_HEADER_DELAY)
 
 
 def parse_max_age(cache_control: str | None) -> timedelta | None:
-    """Cache-Control max-age as a delay (s-maxage is for shared caches); None when absent or no-store/no-cache."""
+    """Cache-Control max-age as a delay (s-maxage is for shared caches), at most MAX_HEADER_DELAY; None when
+    absent or no-store/no-cache."""
     if not cache_control or _NO_STORE.search(cache_control):
         return None
-    found = [int(m) for m in _MAX_AGE.findall(cache_control)]
-    return timedelta(seconds=max(found)) if found else None
+    found = [_delta_seconds(m) for m in _MAX_AGE.findall(cache_control)]
+    return max(found) if found else None
 
 
 def backoff_delay(consecutive_errors: int, *, interval: timedelta, cap: timedelta) -> timedelta:
