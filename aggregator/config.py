@@ -8,6 +8,7 @@ key path, the bad value and what is allowed, so nothing starts on a bad configur
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 ENV_VAR = "AGGREGATOR_CONFIG"
 DEFAULT_FILE = "config.toml"
@@ -199,76 +202,15 @@ class FulltextConfig:
 class StoriesConfig:
     time_window_hours: float = setting(
         72.0,
-        "Reports within this many hours of a story's coverage join it on text similarity alone; later ones "
-        "need more (`gap_penalty`). Also how long an original is kept for finding its syndicated copies.",
+        "How long an original is kept for finding its syndicated copies (joining a story has no such limit: "
+        "the learned model weighs the time since the story's coverage).",
         _positive,
     )
-    join_threshold: float = setting(
-        0.25,
-        "Similarity (cosine to the story's centroid) a full-text article needs to join a story.",
-        _fraction,
-    )
-    headline_threshold: float = setting(
-        0.12,
-        "Similarity a headline-only article needs to join a story; the bar rises towards `join_threshold` "
-        "with the amount of text (headlines of one event share few words).",
-        _fraction,
-    )
-    full_text_terms: int = setting(
-        60, "Distinct content words from which an article counts as full text for the joining bar.", _positive
-    )
-    gap_penalty: float = setting(
-        0.008,
-        "Extra similarity needed for a time gap beyond `time_window_hours`: gap_penalty * log2(gap / window)^2 "
-        "(at the defaults +0.04 two weeks later, +0.15 two months later, +0.38 a year later: two similar "
-        "earthquakes a year apart stay two stories).",
-        _non_negative,
-    )
-    fresh_hours: float = setting(
-        24.0,
-        "A silence after a story's coverage shorter than this (or than the story's own span of coverage) "
-        "asks for no extra similarity; a longer one asks for up to `late_penalty` more (a follow-up days "
-        "later, such as an inquiry into a collapse, is a different event on the same subject).",
-        _non_negative,
-    )
-    late_penalty: float = setting(
-        0.2,
-        "Extra similarity needed after a silence: once a story has had no coverage for longer than its "
-        "own span of coverage (at least `fresh_hours`) the bar rises, fully by this much at twice that. "
-        "Reports of one event come in a burst; a report days after a one-day burst is usually a follow-up.",
-        _non_negative,
-    )
-    min_full_similarity: float = setting(
-        0.12,
-        "Cosine to the story's centroid over all the article's words (including words no earlier article "
-        "used) below which it never joins: a second signal, so that a teaser sharing only a place name and "
-        "a common word with a story stays out of it.",
-        _fraction,
-    )
-    young_story_penalty: float = setting(
-        0.1,
-        "Extra similarity needed to join a story of n articles: this / n. A story of one article is a noisy "
-        "target, so two incidents of one kind each get a story before they can mix.",
-        _non_negative,
-    )
-    undated_penalty: float = setting(
-        0.05,
-        "Extra similarity needed when the article or the story has no date: without time as evidence, "
-        "text alone must carry the decision.",
-        _non_negative,
-    )
-    undated_name_weight: float = setting(
-        0.7,
-        "When the article or the story has no date, the bar moves by this times (name disagreement - "
-        "`undated_name_neutral`): names and numbers the story uses that the article lacks, and the article's "
-        "own that the story never used, tell apart two incidents of one kind (two trials, two earthquakes) "
-        "that time cannot. 0 disables it.",
-        _non_negative,
-    )
-    undated_name_neutral: float = setting(
-        0.7,
-        "Name disagreement (0 = all names shared, 1 = none) at which names neither raise nor lower the bar "
-        "for an undated article; below it shared names lower the bar.",
+    join_probability: float | None = setting(
+        None,
+        'Probability of "same event" (from the shipped, learned model) from which an article joins a story '
+        "instead of starting its own; unset uses the model's own threshold, chosen on held-out data. Higher: "
+        "fewer, purer stories.",
         _fraction,
     )
     max_gap_days: float = setting(
@@ -282,18 +224,10 @@ class StoriesConfig:
         "and the work of rebuilding the index at the start of `aggregator cluster`.",
         _positive,
     )
-    merge_threshold: float = setting(
-        0.25,
-        "Centroid similarity at which two headline stories are merged; for full-text stories the bar rises "
-        "by twice the rise of the joining bar (1 disables merging).",
-        _fraction,
-    )
-    duplicate_threshold: float = setting(
-        0.9, "Text resemblance above which an article is a syndicated copy of another.", _fraction
-    )
     idf_articles: int = setting(
         3000,
-        "Latest clustered articles from which `aggregator cluster` relearns word weights (IDF) at the start of a run.",
+        "Latest clustered articles from which `aggregator cluster` relearns word weights (IDF) and each "
+        "feed's boilerplate at the start of a run.",
         _positive,
     )
     related_count: int = setting(10, 'Stories listed under "More on this story".', _positive)
@@ -497,9 +431,37 @@ def _build_feeds(value: Any, where: str) -> tuple[FeedConfig, ...]:
     return tuple(feeds)
 
 
+# Settings of earlier versions that no longer mean anything: accepted with a warning so that an old
+# configuration keeps working.
+RETIRED = frozenset(
+    f"stories.{name}"
+    for name in [
+        "join_threshold",
+        "headline_threshold",
+        "full_text_terms",
+        "gap_penalty",
+        "fresh_hours",
+        "late_penalty",
+        "min_full_similarity",
+        "young_story_penalty",
+        "undated_penalty",
+        "undated_name_weight",
+        "undated_name_neutral",
+        "merge_threshold",
+        "duplicate_threshold",
+    ]
+)
+
+
 def _build(cls: type, data: Mapping[str, Any], where: str, prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
     known = [f.name for f in fields(cls)]
+    data = dict(data)
+    for key in [k for k in data if f"{prefix}.{k}" in RETIRED]:
+        log.warning(
+            "%s: %s.%s is no longer used (stories are joined by a learned model); ignored", where, prefix, key
+        )
+        del data[key]
     for key in data:
         if key not in known:
             raise ConfigError(

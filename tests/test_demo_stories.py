@@ -60,12 +60,16 @@ def cluster_demo(manifest: Manifest, settings: StoriesConfig | None = None) -> d
     engine = StoryEngine(settings or StoriesConfig())
     guid_of: dict[str, str] = {}
     placed: dict[str, Placed] = {}
-    for _, _, article, feed in sorted(rows, key=lambda r: (r[0], r[1])):
+    ordered = sorted(rows, key=lambda r: (r[0], r[1]))
+    docs = [(article, stored_article_doc(article, feed)) for _, _, article, feed in ordered]
+    for _, doc in docs:  # one batch, observed whole first, as `aggregator cluster` does
+        engine.observe(doc)
+    for article, doc in docs:
         guid_of[str(article.id)] = article.guid
-        result = engine.add(stored_article_doc(article, feed))
+        result = engine.add(doc)
         dup = guid_of[result.duplicate_of] if result.duplicate_of is not None else None
         placed[article.guid] = Placed(result.story_id, dup)
-    return {guid: Placed(engine.resolve(p.story), p.duplicate_of) for guid, p in placed.items()}
+    return placed
 
 
 @pytest.fixture(scope="module")

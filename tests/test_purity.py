@@ -20,11 +20,15 @@ import pytest
 PURE = (
     "aggregator.stories.doc",
     "aggregator.stories.engine",
-    "aggregator.stories.dedupe",
     "aggregator.stories.related",
     "aggregator.stories.topics",
     "aggregator.stories.coverage",
     "aggregator.stories.kinds",
+    "aggregator.stories.text",
+    "aggregator.stories.hygiene",
+    "aggregator.stories.features",
+    "aggregator.stories.copies",
+    "aggregator.stories.model",
     "aggregator.ingest.schedule",
     "aggregator.ingest.outlets",
 )

@@ -148,7 +148,8 @@ class Article(Base):
     fetched_at: Mapped[datetime]
     # Hash of the entry's fields: an edit by the publisher changes it and updates the row.
     entry_hash: Mapped[str | None] = mapped_column(String(64))
-    # Content fingerprint for near-duplicate detection (format owned by aggregator.stories.dedupe).
+    # No longer written: copies are found by aggregator.stories.copies from the text itself. Kept so that
+    # databases of earlier versions need no migration.
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"), index=True

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import StoriesConfig
+from ..stories.cluster import CLUSTER_BATCH
 from ..stories.engine import StoryEngine
+from ..stories.model import JoinModel
 from .data import EvalArticle, EvalDataError, load_articles, stream_order
 from .metrics import bcubed, pairwise
 
@@ -38,21 +40,27 @@ class StoriesReport:
 
 
 def cluster_articles(
-    articles: list[EvalArticle], settings: StoriesConfig
+    articles: list[EvalArticle], settings: StoriesConfig, model: JoinModel | None = None
 ) -> tuple[dict[str, int], int, int, float]:
-    """Predicted story per article id, copies found, merges made, and seconds spent in the engine."""
-    engine = StoryEngine(settings)
+    """Predicted story per article id, copies found, merges made, and seconds spent in the engine.
+
+    In batches of ``CLUSTER_BATCH`` in arrival order, each observed whole before its articles are added,
+    as ``aggregator cluster`` does with its batches of pending articles."""
+    engine = StoryEngine(settings, model=model)
     assigned: dict[str, int] = {}
     duplicates = merges = 0
     started = time.perf_counter()
-    for article in stream_order(articles):
-        result = engine.add(article.doc)
-        assigned[article.doc.id] = result.story_id
-        duplicates += result.duplicate_of is not None
-        merges += len(result.merges)
+    ordered = stream_order(articles)
+    for start in range(0, len(ordered), CLUSTER_BATCH):
+        batch = ordered[start : start + CLUSTER_BATCH]
+        for article in batch:
+            engine.observe(article.doc)
+        for article in batch:
+            result = engine.add(article.doc)
+            assigned[article.doc.id] = result.story_id
+            duplicates += result.duplicate_of is not None
     elapsed = time.perf_counter() - started
-    # Stories merged later: every article follows its story's merge pointer to the survivor.
-    return {aid: engine.resolve(sid) for aid, sid in assigned.items()}, duplicates, merges, elapsed
+    return assigned, duplicates, merges, elapsed
 
 
 def evaluate_stories(path: Path, settings: StoriesConfig | None = None) -> StoriesReport:

@@ -2,16 +2,16 @@
 
 Data flow of :func:`cluster_pending`::
 
-    recent stories (Story.engine_state) + recent originals (Article.fingerprint) + recent texts -> StoryEngine
+    recent stories (Story.engine_state) + the latest clustered articles (word rarity, feed hygiene, the
+    originals of copies within the time window) -> StoryEngine
     articles WHERE clustered_at IS NULL ORDER BY published_at, id
-      | batches of batch_size: ArticleDoc -> engine.add -> Assignment
-      | -> Story / StoryArticle rows, Article.fingerprint / duplicate_of_id / clustered_at
-      | -> merged stories: members moved to the survivor, Story.merged_into_id set
+      | batches of batch_size: every ArticleDoc observed, then each one engine.add -> Assignment
+      | -> Story / StoryArticle rows, Article.duplicate_of_id / clustered_at
       | -> touched stories: title, counts, first/last published, Story.engine_state ; COMMIT
 
 Nothing lives only in memory between runs: the engine is rebuilt from the database at the start of every
-run (stories with coverage within ``max_gap_days`` of the oldest pending article, originals within the
-time window, and the document frequencies from the latest ``idf_articles`` clustered articles). A crash
+run (stories with coverage within ``max_gap_days`` of the oldest pending article, and the latest
+``idf_articles`` clustered articles). A crash
 loses at most the batch in progress, which the next run redoes; articles already clustered are never
 touched again, so running twice changes nothing.
 """
@@ -30,12 +30,13 @@ from ..config import Config, StoriesConfig
 from ..db import Database
 from ..db.models import Article, Feed, Story, StoryArticle
 from .coverage import story_coverage
-from .dedupe import fingerprint
-from .doc import ArticleDoc, stored_article_doc
+from .doc import stored_article_doc
 from .engine import Assignment, StoryEngine, StoryState
 from .links import stale_story_ids, update_story_links
 
 log = logging.getLogger(__name__)
+
+CLUSTER_BATCH = 500  # articles clustered per transaction; the engine observes each batch whole first
 
 
 @dataclass
@@ -44,14 +45,11 @@ class ClusterSummary:
     new_stories: int = 0
     joined: int = 0
     duplicates: int = 0
-    merges: int = 0
     batches: int = 0
     # The stories created or changed by this run (survivors only): their related-story lists and topics are
     # updated at the end of the run (aggregator.stories.links).
     changed_story_ids: list[int] = field(default_factory=list)
     linked: int = 0  # stories whose related list and topics were (re)computed
-    # (absorbed, survivor) pairs: links pointing at an absorbed story should move to its survivor.
-    merged: list[tuple[int, int]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -59,14 +57,13 @@ class ClusterSummary:
             "new_stories": self.new_stories,
             "joined": self.joined,
             "duplicates": self.duplicates,
-            "merges": self.merges,
             "linked": self.linked,
         }
 
     def line(self) -> str:
         return (
             f"cluster: {self.articles} articles: {self.new_stories} new stories, {self.joined} joined a story, "
-            f"{self.duplicates} copies, {self.merges} stories merged; {self.linked} related lists and topics updated"
+            f"{self.duplicates} copies; {self.linked} related lists and topics updated"
         )
 
 
@@ -74,16 +71,20 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
     """An engine holding what the database knows about the stories still open at ``since``."""
     next_id = (session.scalar(select(func.max(Story.id))) or 0) + 1
     engine = StoryEngine(settings, next_story_id=next_id)
-    # Document frequencies: learned again from the latest clustered articles (in their arrival order).
+    # Document frequencies, feed profiles and the originals of later copies: learned again from the latest
+    # clustered articles, in their arrival order.
     recent = session.execute(
-        select(Article, Feed)
+        select(Article, Feed, StoryArticle.story_id)
         .join(Feed, Article.feed_id == Feed.id)
+        .outerjoin(StoryArticle, StoryArticle.article_id == Article.id)
         .where(Article.clustered_at.is_not(None), Article.duplicate_of_id.is_(None))
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(settings.idf_articles)
     ).all()
-    for article, feed in reversed(recent):
-        engine.learn_terms(stored_article_doc(article, feed))
+    window_start = since - timedelta(hours=settings.time_window_hours)
+    for article, feed, story_id in reversed(recent):
+        original = story_id if article.published_at >= window_start else None
+        engine.learn_terms(stored_article_doc(article, feed), original)
     horizon = since - timedelta(days=settings.max_gap_days)
     latest = (
         select(Story)
@@ -91,29 +92,13 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
         .order_by(Story.last_published_at.desc(), Story.id.desc())
         .limit(settings.max_open_stories)
     )
-    for story in reversed(
-        session.scalars(latest).all()
-    ):  # least recently updated first, as the engine keeps them
+    # Least recently updated first, as the engine keeps them.
+    for story in reversed(session.scalars(latest).all()):
         state = StoryState.from_json(
             story.id, story.engine_state or {}, story.first_published_at, story.last_published_at
         )
         if state is not None:
             engine.restore_story(state)
-    window_start = since - timedelta(hours=settings.time_window_hours)
-    originals = session.execute(
-        select(Article.id, Article.fingerprint, Article.published_at, Feed, StoryArticle.story_id)
-        .join(Feed, Article.feed_id == Feed.id)
-        .join(StoryArticle, StoryArticle.article_id == Article.id)
-        .where(
-            Article.clustered_at.is_not(None),
-            Article.duplicate_of_id.is_(None),
-            Article.fingerprint.is_not(None),
-            Article.published_at >= window_start,
-        )
-        .order_by(Article.published_at, Article.id)
-    )
-    for article_id, fp, published, feed, story_id in originals:
-        engine.restore_article(str(article_id), fp, feed.outlet_key, published, story_id)
     return engine
 
 
@@ -128,7 +113,9 @@ def _pending(session: Session, limit: int) -> list[tuple[Article, Feed]]:
     return [(a, f) for a, f in rows]
 
 
-def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int = 500) -> ClusterSummary:
+def cluster_pending(
+    db: Database, config: Config, now: datetime, batch_size: int = CLUSTER_BATCH
+) -> ClusterSummary:
     """Assign every article not yet clustered to a story; one transaction per batch (see the module doc)."""
     settings = config.stories
     summary = ClusterSummary()
@@ -143,9 +130,11 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
                 break
             touched: set[int] = set()
             known = _stories_of(session, [a.id for a, _ in batch] + [a.duplicate_of_id for a, _ in batch])
-            for article, feed in batch:
-                doc = stored_article_doc(article, feed)
-                placed = _place_known(session, engine, article, doc, known, now, summary)
+            docs = [stored_article_doc(article, feed) for article, feed in batch]
+            for doc in docs:
+                engine.observe(doc)  # the whole batch informs feed hygiene and word rarity
+            for (article, _), doc in zip(batch, docs, strict=True):
+                placed = _place_known(session, engine, article, known, now, summary)
                 if placed is not None:
                     touched.add(placed)
                     continue
@@ -153,14 +142,8 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
                 known[article.id] = result.story_id
                 _record(session, article, result, now, summary)
                 touched.add(result.story_id)
-                for absorbed, survivor in result.merges:
-                    _merge(session, absorbed, survivor, now)
-                    summary.merged.append((absorbed, survivor))
-                    touched.discard(absorbed)
-                    changed.discard(absorbed)
-                    touched.add(survivor)
             session.flush()
-            live = {engine.resolve(s) for s in touched}
+            live = set(touched)
             _refresh(session, engine, live, now)
             changed |= live
             summary.batches += 1
@@ -177,12 +160,11 @@ def cluster_pending(db: Database, config: Config, now: datetime, batch_size: int
         if stale:
             summary.linked = update_story_links(session, sorted(stale), config, now).stories
     log.info(
-        "clustered %d articles: %d new stories, %d joined, %d copies, %d merges",
+        "clustered %d articles: %d new stories, %d joined, %d copies",
         summary.articles,
         summary.new_stories,
         summary.joined,
         summary.duplicates,
-        summary.merges,
     )
     return summary
 
@@ -204,7 +186,6 @@ def _place_known(
     session: Session,
     engine: StoryEngine,
     article: Article,
-    doc: ArticleDoc,
     known: dict[int, int],
     now: datetime,
     summary: ClusterSummary,
@@ -216,9 +197,9 @@ def _place_known(
     - A copy found by URL when it was stored (``duplicate_reason = "url"``) joins its original's story.
     """
     if article.id in known:
-        story_id = engine.resolve(known[article.id])
+        story_id = known[article.id]
     elif article.duplicate_of_id is not None and article.duplicate_of_id in known:
-        story_id = engine.resolve(known[article.duplicate_of_id])
+        story_id = known[article.duplicate_of_id]
         session.add(StoryArticle(article_id=article.id, story_id=story_id, added_at=now, similarity=1.0))
         known[article.id] = story_id
         summary.duplicates += 1
@@ -226,7 +207,6 @@ def _place_known(
         return None
     engine.note_coverage(story_id, article.published_at)
     summary.articles += 1
-    article.fingerprint = fingerprint(doc)
     article.clustered_at = now
     return story_id
 
@@ -254,28 +234,12 @@ def _record(
         summary.duplicates += 1
         article.duplicate_of_id = int(result.duplicate_of)
         article.duplicate_reason = "text"
-    summary.merges += len(result.merges)
-    article.fingerprint = result.fingerprint
     article.clustered_at = now
     session.add(
         StoryArticle(
             article_id=article.id, story_id=result.story_id, added_at=now, similarity=result.similarity
         )
     )
-
-
-def _merge(session: Session, absorbed: int, survivor: int, now: datetime) -> None:
-    session.flush()
-    session.execute(update(StoryArticle).where(StoryArticle.story_id == absorbed).values(story_id=survivor))
-    story = session.get(Story, absorbed)
-    if story is not None:
-        story.merged_into_id = survivor
-        story.article_count = 0
-        story.source_count = 0
-        story.engine_state = None
-        story.updated_at = now
-    # Earlier pointers to the absorbed story now point straight to the survivor (no chains to follow).
-    session.execute(update(Story).where(Story.merged_into_id == absorbed).values(merged_into_id=survivor))
 
 
 @dataclass(frozen=True)

@@ -1,83 +1,26 @@
-"""Pure text features for relating stories and inferring topics: word terms and name phrases.
+"""Weighted terms for relating stories and inferring topics: content words and name phrases.
 
-Kept small and dependency-free: lowercase word tokens with English stop words removed and a light
-suffix stripper ("floods" and "flooding" meet "flood"), and capitalised name phrases ("Terry Pratchett",
-"European Union") found in running text, which are the strongest topical evidence a headline carries.
+Words come from the one tokeniser (:mod:`aggregator.stories.text`: the item's language, its stop words and
+stemmer); this module adds capitalised name phrases as written ("Terry Pratchett", "European Union"), the
+strongest topical evidence a headline carries, and the field weights of an article's terms.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
-_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", re.UNICODE)
+from .text import STOPWORDS, detect_language, stem, tokenize
 
-
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-STOP_WORDS = _word_set(
-    """
-    a about above after again against all also am an and any are aren't as at be because been before
-    being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
-    don't down during each few for from further had hadn't has hasn't have haven't having he he'd he'll
-    he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't
-    it it's its itself let's me more most mustn't my myself no nor not of off on once only or other
-    ought our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some
-    such than that that's the their theirs them themselves then there there's these they they'd they'll
-    they're they've this those through to too under until up very was wasn't we we'd we'll we're we've
-    were weren't what what's when when's where where's which while who who's whom why why's with won't
-    would wouldn't you you'd you'll you're you've your yours yourself yourselves says said say will just
-    now new one two three first last year years week day days time may like get got make made many much
-    even still back well way us go going might must shall yet per via among amid since upon within
-    without however though although whether every another
-    """
-)
+__all__ = ["STOPWORDS", "article_terms", "content_terms", "name_phrases", "names_as_written", "stem"]
 
 # Capitalised words that start a name phrase only when followed by another capitalised word.
-_WEAK_CAPS = STOP_WORDS | _word_set("new mr mrs ms dr sir")
+_WEAK_CAPS = STOPWORDS | frozenset(["new", "mr", "mrs", "ms", "dr", "sir"])
 
 
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """A light English suffix stripper: plural and common verb endings only, so names survive."""
-    if len(word) <= 4:
-        return word
-    for suffix, replacement in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("ings", ""),
-        ("ing", ""),
-        ("edly", ""),
-        ("ed", ""),
-        ("es", "e"),
-        ("s", ""),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith(("ss", "us", "is")):
-                return word
-            base = word[: -len(suffix)] + replacement
-            if (
-                suffix in ("ing", "ed", "ings", "edly")
-                and len(base) > 2
-                and base[-1] == base[-2]
-                and base[-1] not in "lsz"
-            ):
-                base = base[:-1]  # "stopped" -> "stop"
-            return base
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Lowercase word tokens, apostrophes folded ("Britain's" -> "britain")."""
-    return [w[:-2] if w.endswith("'s") else w for w in _WORD.findall(text.lower().replace("’", "'"))]
-
-
-def content_terms(text: str) -> list[str]:
-    """Stemmed content words of ``text``: stop words, one-letter words and digits dropped."""
-    return [stem(w) for w in words(text) if len(w) > 1 and w not in STOP_WORDS]
+def content_terms(text: str, language: str = "en") -> list[str]:
+    """Stemmed content words of ``text`` (:func:`aggregator.stories.text.tokenize`), numbers dropped."""
+    return [t for t in tokenize(text, language) if not t[:1].isdigit()]
 
 
 def name_phrases(text: str, *, sentence_starts: bool = False) -> list[str]:
@@ -119,7 +62,7 @@ def _emit(words: list[str], at_start: bool, out: list[str]) -> None:
         return
     phrase = " ".join(words)
     acronym = len(phrase) > 1 and phrase.isupper()
-    if (len(words) > 1 or not at_start or acronym) and (acronym or phrase.lower() not in STOP_WORDS):
+    if (len(words) > 1 or not at_start or acronym) and (acronym or phrase.lower() not in STOPWORDS):
         out.append(phrase)
 
 
@@ -131,13 +74,13 @@ _SENTENCE_MARKS = frozenset('.!?:;"“”|—–-')
 _ABBREVIATION = re.compile(r"(?:[A-Z]\.)+|Mr\.|Mrs\.|Ms\.|Dr\.|St\.")
 
 
-def weighted_terms(fields: Iterable[tuple[str, float]]) -> dict[str, float]:
+def weighted_terms(fields: Iterable[tuple[str, float]], language: str = "en") -> dict[str, float]:
     """Term counts over several (text, weight) fields: words as-is, name phrases prefixed with ``@``."""
     counts: dict[str, float] = {}
     for text, weight in fields:
         if not text:
             continue
-        for term in content_terms(text):
+        for term in content_terms(text, language):
             counts[term] = counts.get(term, 0.0) + weight
         for phrase in name_phrases(text):
             key = "@" + phrase
@@ -155,6 +98,7 @@ BODY_CHARS = 3000  # the first paragraphs carry the topic; the rest mostly adds 
 
 def article_terms(title: str, summary: str = "", text: str = "") -> dict[str, float]:
     """Weighted terms of one article: its title, summary and the start of its body."""
+    language = detect_language(f"{title}\n{summary}\n{text[:300]}")
     return weighted_terms(
-        [(title, TITLE_WEIGHT), (summary, SUMMARY_WEIGHT), (text[:BODY_CHARS], BODY_WEIGHT)]
+        [(title, TITLE_WEIGHT), (summary, SUMMARY_WEIGHT), (text[:BODY_CHARS], BODY_WEIGHT)], language
     )
