@@ -192,8 +192,11 @@ def feeds_add(app: App, url: str, title: str, fulltext: bool | None, fulltext_au
 def feeds_remove(app: App, url: str) -> None:
     """Remove the feed at URL and its articles."""
     with app.session() as s:
-        count = remove_feed(s, url)
-    click.echo(f"Removed {url} and its {count} articles.")
+        removed = remove_feed(s, url, config=app.config, now=app.now())
+    click.echo(
+        f"Removed {url} and its {removed.articles} articles; {removed.stories_updated} stories recounted, "
+        f"{removed.stories_retired} retired (no article left)."
+    )
     if any(f.url == url for f in app.config.feeds):
         click.echo(
             "Note: it is listed in the config file and comes back on the next run unless removed there."

@@ -19,9 +19,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    exists,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from .states import ExtractStatus, FeedStatus, RunOutcome, SendState
 
@@ -193,6 +196,21 @@ class StoryArticle(Base):
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
     added_at: Mapped[datetime]
     similarity: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+def live_story() -> ColumnElement[bool]:
+    """The stories shown on the site: not merged into another, and holding at least one article. A story
+    whose every article went with a removed feed is *retired*: its row stays, so its page can say so."""
+    return and_(
+        Story.merged_into_id.is_(None), exists().where(StoryArticle.story_id == Story.id).correlate(Story)
+    )
+
+
+def retired_story() -> ColumnElement[bool]:
+    """Stories that are not merged and hold no article (see :func:`live_story`)."""
+    return and_(
+        Story.merged_into_id.is_(None), ~exists().where(StoryArticle.story_id == Story.id).correlate(Story)
+    )
 
 
 class StoryRelation(Base):

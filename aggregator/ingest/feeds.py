@@ -9,10 +9,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..config import FeedConfig, check_http_url
-from ..db.models import Article, Feed
+from ..config import Config, FeedConfig, check_http_url
+from ..db.models import Article, Feed, StoryArticle
 from ..db.states import FeedStatus
 from ..errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
+from ..stories.cluster import recount_stories
 from .guard import AddressPolicy, URLRefusedError, connect_target
 from .outlets import outlet_of
 
@@ -83,13 +84,30 @@ def add_feed(
     return feed
 
 
-def remove_feed(session: Session, url: str) -> int:
-    """Delete a feed and its articles; returns the number of articles deleted."""
+@dataclass(frozen=True)
+class RemovedFeed:
+    articles: int  # articles deleted with the feed
+    stories_updated: int  # stories that kept other articles, recounted
+    stories_retired: int  # stories left with no article
+
+
+def remove_feed(session: Session, url: str, *, config: Config, now: datetime) -> RemovedFeed:
+    """Delete a feed and its articles, and bring the stories that held them in step
+    (:func:`aggregator.stories.cluster.recount_stories`)."""
     feed = get_feed(session, url)
     count = session.scalar(select(func.count()).select_from(Article).where(Article.feed_id == feed.id)) or 0
-    session.delete(feed)
+    touched = list(
+        session.scalars(
+            select(StoryArticle.story_id)
+            .join(Article, Article.id == StoryArticle.article_id)
+            .where(Article.feed_id == feed.id)
+            .distinct()
+        )
+    )
+    session.delete(feed)  # the database deletes its articles and their story memberships
     session.flush()
-    return count
+    recounted = recount_stories(session, touched, config, now)
+    return RemovedFeed(count, len(recounted.updated), len(recounted.retired))
 
 
 def list_feeds(session: Session) -> list[Feed]:

@@ -31,10 +31,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from ..db.models import (
+    Article,
+    Feed,
+    Story,
+    StoryArticle,
+    StoryRelation,
+    StoryTopic,
+    Topic,
+    live_story,
+    retired_story,
+)
 from ..ingest.outlets import Outlet
 from ..sanitize import html_to_text, safe_url
 from ..stories.coverage import story_coverage
@@ -263,7 +273,7 @@ def top_stories(session: Session, now: datetime, hours: float, limit: int) -> li
         .join(Article, Article.id == StoryArticle.article_id)
         .join(Feed, Feed.id == Article.feed_id)
         .join(Story, Story.id == StoryArticle.story_id)
-        .where(Story.merged_into_id.is_(None), Story.last_published_at >= since)
+        .where(live_story(), Story.last_published_at >= since)
         .where(Article.published_at <= now)
     )
     members: dict[int, list[_Member]] = defaultdict(list)
@@ -445,9 +455,11 @@ _REF_COLUMNS = (Story.id, Story.title, Story.source_count, Story.first_published
 
 
 def story_refs(session: Session, story_ids: Sequence[int]) -> dict[int, StoryRef]:
+    """Refs of those of ``story_ids`` that hold articles (a retired story is never linked to)."""
     refs = {}
     for chunk in _chunks(list(story_ids)):
-        for row in session.execute(select(*_REF_COLUMNS).where(Story.id.in_(chunk))):
+        held = exists().where(StoryArticle.story_id == Story.id)
+        for row in session.execute(select(*_REF_COLUMNS).where(Story.id.in_(chunk), held)):
             refs[row[0]] = _ref(*row)
     return refs
 
@@ -456,12 +468,15 @@ def _ref(story_id: int, title: str, outlets: int, first: datetime, last: datetim
     return StoryRef(story_id, clean_title(title), outlets, first, last)
 
 
+def retired_story_ids(session: Session) -> list[int]:
+    """Stories whose every article was removed with its feed (:func:`aggregator.db.models.retired_story`)."""
+    return list(session.scalars(select(Story.id).where(retired_story()).order_by(Story.id)))
+
+
 def all_story_refs(session: Session) -> list[StoryRef]:
     """Every live story, newest first (archive, search index)."""
     rows = session.execute(
-        select(*_REF_COLUMNS)
-        .where(Story.merged_into_id.is_(None))
-        .order_by(Story.first_published_at.desc(), Story.id.desc())
+        select(*_REF_COLUMNS).where(live_story()).order_by(Story.first_published_at.desc(), Story.id.desc())
     )
     return [_ref(*row) for row in rows]
 
@@ -472,7 +487,7 @@ def topic_views(session: Session, per_topic: int) -> list[TopicView]:
         select(Topic.id, Topic.key, Topic.label, *_REF_COLUMNS)
         .join(StoryTopic, StoryTopic.topic_id == Topic.id)
         .join(Story, Story.id == StoryTopic.story_id)
-        .where(Story.merged_into_id.is_(None))
+        .where(live_story())
         .order_by(Topic.id, Story.last_published_at.desc(), Story.id.desc())
     )
     grouped: dict[int, tuple[TopicRef, list[StoryRef]]] = {}

@@ -158,9 +158,9 @@ def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int
     since = now - timedelta(days=config.stories.related_window_days)
     rows = session.execute(
         select(Story.id, Story.article_count, Story.updated_at, Story.links_state).where(
-            Story.merged_into_id.is_(None), Story.last_published_at >= since
+            Story.merged_into_id.is_(None), Story.article_count > 0, Story.last_published_at >= since
         )
-    )
+    )  # article_count 0: retired (every article removed with its feed), nothing to link
     return [story_id for story_id, count, updated, data in rows if not _is_current(data, count, updated)]
 
 
