@@ -25,6 +25,17 @@ import feedparser
 
 from ..errors import ParseError
 from ..sanitize import html_to_text, safe_url
+from .limits import (
+    AUTHOR_MAX,
+    CATEGORIES_MAX,
+    CATEGORY_MAX,
+    CONTENT_MAX,
+    FEED_TITLE_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    cut,
+    fitting_url,
+)
 from .urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -119,8 +130,8 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str, now: datetime) -> 
     base = headers.get("content-location") or url
     entries = _unique_guids(_entry(e, base, now) for e in raw_entries)
     return FeedData(
-        title=_text(feed.get("title")),
-        site_url=_absolute(base, feed.get("link")),
+        title=cut(_text(feed.get("title")), FEED_TITLE_MAX),
+        site_url=fitting_url(_absolute(base, feed.get("link"))),
         ttl=_ttl(feed.get("ttl")),
         version=version or "unknown",
         entries=entries,
@@ -218,7 +229,7 @@ def _categories(values: Iterable[Any]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for v in values:
         if isinstance(v, str) and v.strip():
-            seen.setdefault(_text(v)[:200], None)
+            seen.setdefault(cut(_text(v), CATEGORY_MAX), None)
     return tuple(k for k in seen if k)
 
 
@@ -241,6 +252,7 @@ def _finish(
     now: datetime,
 ) -> EntryData:
     entry_hash = _digest(title, link, summary, content, author, categories, published, updated, image)
+    link, image = fitting_url(link), fitting_url(image)
     if not isinstance(guid, str) or not guid.strip():
         guid = link or "hash:" + _digest(title, summary, content)[:40]
     guid = guid.strip()
@@ -250,12 +262,12 @@ def _finish(
     return EntryData(
         guid=guid,
         url=link,
-        canonical_url=canonical_url(link),
-        title=title,
-        summary=summary,
-        content=content,
-        author=author[:500] if author else None,
-        categories=categories,
+        canonical_url=fitting_url(canonical_url(link)),
+        title=cut(title, TITLE_MAX),
+        summary=cut(summary, SUMMARY_MAX),
+        content=cut(content, CONTENT_MAX),
+        author=cut(author, AUTHOR_MAX) if author else None,
+        categories=categories[:CATEGORIES_MAX],
         published_at=published_at,
         dated=published is not None,
         updated_at=min(updated, now) if updated else None,
@@ -303,8 +315,8 @@ def _parse_json_feed(body: bytes, url: str, now: datetime) -> FeedData:
         raise ParseError(url, "not a feed: JSON Feed without an items list")
     entries = _unique_guids(_json_item(item, now) for item in items if isinstance(item, dict))
     return FeedData(
-        title=_text(data.get("title")),
-        site_url=safe_url(_str(data.get("home_page_url"))),
+        title=cut(_text(data.get("title")), FEED_TITLE_MAX),
+        site_url=fitting_url(safe_url(_str(data.get("home_page_url")))),
         ttl=None,
         version=version,
         entries=entries,
