@@ -15,11 +15,13 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import __version__
 from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, FeedStatus, RunOutcome, check_schema, upgrade
+from .db.engine import is_unusable, problem
 from .errors import AggregatorError
 from .evaluation.related import evaluate_related
 from .evaluation.topics import evaluate_topics
@@ -87,14 +89,31 @@ class App:
             self._db.dispose()
 
 
+def one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
 class AggregatorGroup(click.Group):
-    """Turns our own errors into a one-line message and exit status 1, without a traceback."""
+    """Turns our own errors into a one-line message and exit status 1, without a traceback.
+
+    Also the last net for what the machine can do to any command: a file operation refused (permissions, a
+    full disk, a file where a folder should be) or a database that cannot be used, wherever no step turned
+    it into one of our errors first. The traceback is kept for -vv (debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AggregatorError as e:
-            raise click.ClickException(str(e)) from e
+            raise click.ClickException(one_line(str(e))) from e
+        except OSError as e:
+            log.debug("file operation failed", exc_info=True)
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(one_line(f"{where}{e.strerror or e}")) from e
+        except SQLAlchemyError as e:
+            if not is_unusable(e):
+                raise  # a programming error: keep the traceback
+            log.debug("database failed", exc_info=True)
+            raise click.ClickException(one_line(f"the database cannot be used: {problem(e)}")) from e
 
 
 pass_app = click.make_pass_decorator(App)

@@ -35,6 +35,11 @@ class LockedError(AggregatorError):
     """Another aggregator process holds the run lock."""
 
 
+class StateError(AggregatorError, OSError):
+    """A file or folder aggregator keeps its state in cannot be used: a file where a folder should be, a
+    folder where the lock file should be, no permission, a full disk."""
+
+
 class FeedError(AggregatorError):
     """Something went wrong with one feed; carries the feed URL."""
 

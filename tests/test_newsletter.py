@@ -767,7 +767,7 @@ def test_feedparser_sanitizer_cases_leave_no_active_content(
                     url=entry.get("link") or None, published=NOW - HOUR,
                 )  # fmt: skip
                 make_story(s, [article], now=NOW - HOUR)
-    config = make_config(tmp_path, 25, delivery="dir", max_stories=2000)
+    config = make_config(tmp_path, 25, delivery="dir", max_stories=1000)
     result = run_newsletter(db, config, NOW, DirTransport(tmp_path / "out"))
     (outcome,) = result.sent
     assert outcome.story_count >= len(files)

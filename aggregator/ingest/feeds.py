@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..config import Config, FeedConfig, check_http_url
-from ..db.models import Article, Feed, StoryArticle
+from ..db.models import URL_LEN, Article, Feed, StoryArticle
 from ..db.states import FeedStatus
 from ..errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
 from ..stories.cluster import recount_stories
 from .guard import AddressPolicy, URLRefusedError, connect_target
+from .limits import FEED_TITLE_MAX, cut
 from .outlets import outlet_of
 
 FULLTEXT_MODES = ("auto", "always", "never")
@@ -24,6 +25,8 @@ def validate_feed_url(url: str, policy: AddressPolicy | None = None) -> str:
     """``url`` stripped, if the HTTP client can fetch it; with ``policy``, an IP address host (or
     localhost) the policy refuses is refused too. Names are judged by their addresses when fetched."""
     url = url.strip()
+    if len(url) > URL_LEN:
+        raise InvalidFeedURLError(url[:100] + "...", f"not a feed URL: longer than {URL_LEN} characters")
     problem = check_http_url(url)
     if problem:
         raise InvalidFeedURLError(url, f"not a feed URL: {problem}")
@@ -71,7 +74,7 @@ def add_feed(
         raise FeedExistsError(url, "this feed is already stored")
     feed = Feed(
         url=url,
-        title=title,
+        title=cut(title.strip(), FEED_TITLE_MAX),
         fulltext=fulltext,
         origin=origin,
         status=FeedStatus.ACTIVE,

@@ -29,7 +29,7 @@ from ..config import Config
 from ..db import Database
 from ..db.models import Feed
 from ..db.states import FeedStatus
-from ..errors import FeedNotFoundError, FetchError, ParseError
+from ..errors import DatabaseError, FeedNotFoundError, FetchError, ParseError
 from .feeds import assign_outlet
 from .http import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
 from .parse import FeedData, parse_feed, parse_feed_timed
@@ -174,6 +174,9 @@ class _Poller:
         self.progress = progress
         self.total = total
         self.summary = PollSummary()
+        # Set by the first feed that finds the database unusable (damaged, read-only, disk full): the other
+        # feeds are not polled, and the step fails with that one error instead of one per feed.
+        self.stopped: DatabaseError | None = None
         self.workers = _parse_workers(config, total)
         self._pool: Executor | None = None
         self._parses = 0
@@ -189,6 +192,8 @@ class _Poller:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
+        if self.stopped is not None:
+            raise self.stopped
         return self.summary
 
     def _pool_for_parsing(self) -> Executor | None:
@@ -205,7 +210,12 @@ class _Poller:
     async def _one(self, fetcher: Fetcher, limit: asyncio.Semaphore, snap: FeedSnapshot) -> None:
         try:
             async with limit:
+                if self.stopped is not None:
+                    return
                 outcome = await self._poll(fetcher, snap)
+        except DatabaseError as e:  # not this feed's problem: nothing more can be stored
+            self.stopped = self.stopped or e
+            return
         except Exception as e:  # the one broad catch: record on the feed, carry on with the rest
             log.exception("polling %s failed unexpectedly", snap.url)
             outcome = FeedOutcome(snap.url, "error", error=f"internal error: {type(e).__name__}: {e}")

@@ -136,7 +136,18 @@ def publish_tree(
     for rel in files:
         if rel.startswith("/") or ".." in rel.split("/") or rel == MANIFEST:
             raise ValueError(f"bad page path {rel!r}")
-    inputs = dict(inputs or {})
+    try:
+        return _publish(out, files, dict(inputs or {}))
+    except RenderError:
+        raise
+    except (
+        OSError
+    ) as e:  # a full disk, no permission, a file where a folder should be: one line, no traceback
+        where = f"{e.filename}: " if e.filename and Path(e.filename) != out else ""
+        raise RenderError(f"cannot write the site to {out}: {where}{e.strerror or e}") from e
+
+
+def _publish(out: Path, files: Mapping[str, bytes | None], inputs: dict[str, str]) -> PublishResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     builds = builds_dir(out)
     with _lock(builds):

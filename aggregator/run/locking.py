@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ..db import Database
-from ..errors import LockedError
+from ..errors import LockedError, StateError
 
 # An arbitrary constant: the advisory lock key all aggregator processes agree on.
 PG_LOCK_KEY = 0x61676772  # "aggr"
@@ -37,8 +37,12 @@ def run_lock(db: Database, fallback_dir: Path) -> Iterator[None]:
             yield
         return
     path = lock_path_for(db, fallback_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        what = "it is a folder" if path.is_dir() else (e.strerror or str(e))
+        raise StateError(f"cannot open the run lock {path}: {what}") from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -47,8 +51,11 @@ def run_lock(db: Database, fallback_dir: Path) -> Iterator[None]:
             raise LockedError(
                 f"another aggregator run is in progress (pid {holder}, lock {path}); this one exits"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:  # who holds it, for the message of the next run; the lock itself is the flock
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as e:
+            raise StateError(f"cannot write the run lock {path}: {e.strerror or e}") from e
         yield
     finally:
         os.close(fd)  # closing releases the flock

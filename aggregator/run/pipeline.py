@@ -181,10 +181,13 @@ def run_step(
             result = STEP_FUNCTIONS[step](db, config, clock(), **options)
             record.counts, record.outcome = result.counts, result.outcome
             record.detail = result.line if result.outcome != RunOutcome.OK else None
-    except AggregatorError as e:  # a user's error (no such feed, no recipients): one line, no traceback
+    except (AggregatorError, OSError) as e:
+        # A user's error (no such feed, no recipients) or the machine's (a full disk, no permission): one
+        # line, no traceback.
+        message = e if isinstance(e, AggregatorError) else f"{e.filename or 'file'}: {e.strerror or e}"
         if announce is None:
-            log.error("%s failed: %s", step, e)
-        return StepResult(step, RunOutcome.ERROR, f"{step}: failed: {e}")
+            log.error("%s failed: %s", step, message)
+        return StepResult(step, RunOutcome.ERROR, f"{step}: failed: {message}")
     except Exception as e:  # the one place that catches broadly: a failed stage must not stop the others
         log.exception("%s failed", step)
         return StepResult(step, RunOutcome.ERROR, f"{step}: failed: {type(e).__name__}: {e}")
