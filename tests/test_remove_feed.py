@@ -98,3 +98,20 @@ def test_removing_a_feed_recounts_or_retires_its_stories_and_keeps_their_pages(
     for sid in only:
         assert f'"stories/{sid}.html"' not in archive
     assert broken_links(site) == {}
+
+    # Removing the feed the copies were taken from: the copies are originals now, and counted as such.
+    copies = rows(db, "SELECT a.id, o.feed_id FROM articles a JOIN articles o ON o.id = a.duplicate_of_id")
+    assert copies, "the demo corpus has syndicated copies"
+    source = copies[0][1]
+    assert run_cli(config, "feeds", "remove", url_of[source]).exit_code == 0
+    ids = ",".join(str(i) for i, _ in copies)
+    assert rows(db, f"SELECT duplicate_of_id, duplicate_reason FROM articles WHERE id IN ({ids})") == [
+        (None, None)
+    ] * len(copies)
+    for sid, count, sources in rows(
+        db, "SELECT id, article_count, source_count FROM stories WHERE merged_into_id IS NULL"
+    ):
+        assert count == dict(rows(db, "SELECT story_id, count(*) FROM story_articles GROUP BY story_id")).get(
+            sid, 0
+        )
+        assert (sources == 0) == (count == 0)

@@ -300,7 +300,7 @@ def test_failed_render_leaves_the_published_site_untouched(
         story = s.get(Story, world["prize"])
         assert story is not None
         story.title = "A new headline that changes several pages"
-    with pytest.raises(RenderError, match="cannot write the site to .*: No space left on device"):
+    with pytest.raises(RenderError, match=r"cannot write the site to .*: No space left on device"):
         render_site(db, config, NOW, site)
     monkeypatch.undo()
     assert site.resolve() == published

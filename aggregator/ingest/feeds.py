@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..config import Config, FeedConfig, check_http_url
@@ -107,8 +107,14 @@ def remove_feed(session: Session, url: str, *, config: Config, now: datetime) ->
             .distinct()
         )
     )
+    own = select(Article.id).where(Article.feed_id == feed.id)
+    copies = list(session.scalars(select(Article.id).where(Article.duplicate_of_id.in_(own))))
     session.delete(feed)  # the database deletes its articles and their story memberships
     session.flush()
+    # Copies of its articles elsewhere are originals now (the database cleared duplicate_of_id): say so.
+    for start in range(0, len(copies), 500):
+        chunk = copies[start : start + 500]
+        session.execute(update(Article).where(Article.id.in_(chunk)).values(duplicate_reason=None))
     recounted = recount_stories(session, touched, config, now)
     return RemovedFeed(count, len(recounted.updated), len(recounted.retired))
 
