@@ -69,3 +69,18 @@ def test_record_step_keeps_outcome_and_counts(db: Database) -> None:
         runs = {r["step"]: r for r in last_runs(s)}
     assert runs["fetch"]["outcome"] == "ok" and runs["fetch"]["counts"] == {"feeds": 3}
     assert runs["render"]["outcome"] == "error" and "disk full" in runs["render"]["detail"]
+
+
+def test_an_sqlite_uri_locks_beside_its_file(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "data" / "aggregator.db"
+    monkeypatch.chdir(tmp_path)
+    uri = Database(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        assert lock_path_for(uri, tmp_path / "elsewhere") == Path(f"{path}.lock")
+        with run_lock(uri, tmp_path / "elsewhere"):
+            pass
+    finally:
+        uri.dispose()
+    assert not (tmp_path / "file:").exists()  # not a folder named after the URI in the working directory

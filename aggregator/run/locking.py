@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -25,7 +26,10 @@ PG_LOCK_KEY = 0x61676772  # "aggr"
 def lock_path_for(db: Database, fallback_dir: Path) -> Path:
     url = make_url(db.url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database + ".lock")
+        database = url.database
+        if database.startswith("file:"):  # an SQLite URI (sqlite:///file:PATH?mode=ro&uri=true): its path
+            database = unquote(urlsplit(database).path)
+        return Path(database + ".lock")
     return fallback_dir / "aggregator.lock"
 
 
