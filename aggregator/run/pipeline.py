@@ -148,6 +148,8 @@ def _digest_lines(result: NewsletterResult) -> tuple[str, ...]:
             lines.append(f"Nothing new since {o.period.start:%Y-%m-%d %H:%M} UTC: no email.")
         elif o.state == SendState.SENT:
             lines.append(f"{head}, delivered to {o.delivered_to}.")
+        elif o.state == SendState.UNCONFIRMED:
+            lines.append(f"{head}, outcome unknown (delivered once more next run): {o.error}")
         else:
             lines.append(f"{head}, NOT delivered: {o.error}")
     return tuple(lines)
