@@ -60,7 +60,9 @@ def gate() -> Iterator[tuple[Gate, int]]:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, write_config: Callable[..., Path], gate: tuple[Gate, int]) -> tuple[Path, Database]:
+def setup(
+    tmp_path: Path, write_config: Callable[..., Path], run_cli: Callable[..., Any], gate: tuple[Gate, int]
+) -> Iterator[tuple[Path, Database]]:
     _, port = gate
     path = write_config(
         {
@@ -77,10 +79,11 @@ def setup(tmp_path: Path, write_config: Callable[..., Path], gate: tuple[Gate, i
             "site": {"base_url": "http://127.0.0.1:8000/"},
         }
     )
-    assert cli(path, "init").returncode == 0
+    assert run_cli(path, "init").exit_code == 0
     db = Database(f"sqlite:///{tmp_path / 'data' / 'aggregator.db'}")
     fill(db, now=datetime.now(UTC))
-    return path, db
+    yield path, db
+    db.dispose()
 
 
 def start(config: Path, *args: str) -> subprocess.Popen[str]:
@@ -94,6 +97,7 @@ def start(config: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command in its own process (where several processes matter; else the tests run it in-process)."""
     return subprocess.run(
         [sys.executable, "-m", "aggregator", "--config", str(config), *args],
         capture_output=True,
@@ -128,13 +132,13 @@ def test_a_second_sender_while_one_delivers_sends_nothing(
     assert len(server.received) == 1
     rows = ledger(db)
     assert [(r.state, r.attempts) for r in rows if r.story_count] == [("sent", 1)]
-    assert len(cli(config, "newsletter", "--send").stderr.splitlines()) <= 3
+    assert run_cli(config, "newsletter", "--send").exit_code == 0
     assert len(server.received) == 1
 
 
 @pytest.mark.parametrize("answers", ["normally", "never"])
 def test_a_sender_killed_before_the_answer_means_one_more_copy_in_all(
-    setup: tuple[Path, Database], gate: tuple[Gate, int], answers: str
+    setup: tuple[Path, Database], gate: tuple[Gate, int], run_cli: Callable[..., Any], answers: str
 ) -> None:
     """Killed after the server took the whole message, before its 250: the next run cannot know it arrived,
     delivers it once more, and then no later run delivers it again, even when the server never answers."""
@@ -153,8 +157,8 @@ def test_a_sender_killed_before_the_answer_means_one_more_copy_in_all(
     assert (row.state, row.attempts) == ("sending", 1)  # the attempt was recorded before connecting
 
     server.drop = answers == "never"
-    for _ in range(4):
-        cli(config, "newsletter", "--send")
+    for _ in range(3):
+        run_cli(config, "newsletter", "--send")
     assert len(server.received) == 2
     assert server.received[0] == server.received[1]  # the same bytes, Message-ID included
     (row,) = [r for r in ledger(db) if r.story_count]
@@ -164,18 +168,18 @@ def test_a_sender_killed_before_the_answer_means_one_more_copy_in_all(
 
 
 def test_an_answer_lost_after_data_is_delivered_once_more_not_every_run(
-    setup: tuple[Path, Database], gate: tuple[Gate, int]
+    setup: tuple[Path, Database], gate: tuple[Gate, int], run_cli: Callable[..., Any]
 ) -> None:
     """The server takes the message and drops the connection before answering, every time."""
     config, db = setup
     server, _ = gate
     server.drop = True
-    first = cli(config, "newsletter", "--send")
-    assert first.returncode == 1 and "may have been delivered" in first.stdout, first.stdout + first.stderr
+    first = run_cli(config, "newsletter", "--send")
+    assert first.exit_code == 1 and "may have been delivered" in first.stdout, first.output
     (row,) = [r for r in ledger(db) if r.story_count]
     assert (row.state, row.attempts) == ("unconfirmed", 1)
-    for _ in range(4):
-        cli(config, "newsletter", "--send")
+    for _ in range(3):
+        run_cli(config, "newsletter", "--send")
     assert len(server.received) == 2
     (row,) = [r for r in ledger(db) if r.story_count]
     assert (row.state, row.attempts) == ("sent", 2)
