@@ -15,10 +15,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import DatabaseError, SchemaOutdatedError
+from ..errors import DatabaseBusyError, DatabaseError, SchemaOutdatedError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed transaction
     cursor.close()
+
+
+def is_busy(error: OperationalError) -> bool:
+    """SQLite's answer when the busy timeout ran out waiting for another connection's lock."""
+    text = str(error.orig)
+    return "database is locked" in text or "database table is locked" in text
 
 
 def make_engine(url: str) -> Engine:
@@ -62,8 +68,18 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions.begin() as s:
-            yield s
+        """A transaction; SQLite's "database is locked" (another writer held it past the busy timeout)
+        becomes :class:`DatabaseBusyError`, a one-line error, not a traceback."""
+        try:
+            with self._sessions.begin() as s:
+                yield s
+        except OperationalError as e:
+            if not is_busy(e):
+                raise
+            raise DatabaseBusyError(
+                f"the database {self.describe()} is busy: another process kept it locked for more than "
+                f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s; nothing was written by this transaction, try again"
+            ) from e
 
     def describe(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
