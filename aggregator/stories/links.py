@@ -263,9 +263,13 @@ def update_story_links(
         lists[sid] = index.related(links[sid].profile, settings.related_count)
         for rel in lists[sid]:
             to_write.setdefault(int(rel.key))  # their lists may now hold this story
+    # Everything is computed before the first write: the write transaction stays short.
+    for sid in to_write:
+        if sid not in lists:
+            lists[sid] = index.related(links[sid].profile, settings.related_count)
     relations = written_topics = 0
     for sid in to_write:
-        ranked = lists.get(sid) or index.related(links[sid].profile, settings.related_count)
+        ranked = lists[sid]
         session.execute(delete(StoryRelation).where(StoryRelation.story_id == sid))
         for rank, rel in enumerate(ranked, 1):
             session.add(
