@@ -139,7 +139,7 @@ def test_kill_9_mid_run_loses_nothing_and_the_next_run_completes(
     assert result.exit_code == 0, result.output
     runs = db_rows(db_path, "SELECT step, outcome FROM runs ORDER BY id")
     assert runs[0] == ("fetch", "interrupted")  # the killed run's record, marked at the next start
-    assert ("running" not in {outcome for _, outcome in runs}), runs
+    assert "running" not in {outcome for _, outcome in runs}, runs
     after = db_rows(db_path, "SELECT feed_id, guid FROM articles")
     assert set(stored_before_kill) <= set(after)  # nothing lost
     assert len(after) == len(set(after))  # nothing duplicated

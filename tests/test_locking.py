@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
-
-import pytest
-
 import os
 import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 import aggregator.db.engine
 from aggregator.db import Database, Run, RunOutcome

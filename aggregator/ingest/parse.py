@@ -9,6 +9,7 @@ feedparser 6 does not read it. Whatever the bytes, only :class:`ParseError` esca
 from __future__ import annotations
 
 import calendar
+import contextlib
 import ctypes
 import hashlib
 import io
@@ -377,10 +378,8 @@ def die_with(owner_pid: int) -> None:
     kernel's parent-death signal (set too, on Linux) is not enough alone: a watchdog thread checks the owner.
     """
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
     parent = os.getppid()
 
     def watch() -> None:

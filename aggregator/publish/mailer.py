@@ -8,6 +8,7 @@ have been delivered). Nothing here decides what to send.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -106,7 +107,9 @@ class _NoAnswer(Exception):
     """Internal: the final dot went out, the server's reply did not come back (``__cause__`` says why)."""
 
 
-def _send(smtp: smtplib.SMTP, message: bytes, sender: str, recipients: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+def _send(
+    smtp: smtplib.SMTP, message: bytes, sender: str, recipients: Sequence[str]
+) -> dict[str, tuple[int, bytes]]:
     """What :meth:`smtplib.SMTP.sendmail` does, with the DATA reply read apart from the rest, so that a
     connection lost after the whole message went out is told from one lost before (nothing delivered)."""
     smtp.ehlo_or_helo_if_needed()
@@ -141,10 +144,8 @@ def _send(smtp: smtplib.SMTP, message: bytes, sender: str, recipients: Sequence[
 
 
 def _reset(smtp: smtplib.SMTP) -> None:
-    try:
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
         smtp.rset()
-    except smtplib.SMTPServerDisconnected:
-        pass
 
 
 def _close(smtp: smtplib.SMTP) -> None:

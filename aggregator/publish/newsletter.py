@@ -526,7 +526,9 @@ def deliver_send(
         _settle(db, send_id, state=before, attempts=row.attempts)
         raise NewsletterError("newsletter.recipients is empty: add at least one address to the config")
     try:
-        where = transport.deliver(row.message, sender=config.newsletter.sender, recipients=recipients, name=name)
+        where = transport.deliver(
+            row.message, sender=config.newsletter.sender, recipients=recipients, name=name
+        )
     except DeliveryUnknownError as e:
         if not uncertain:
             _settle(db, send_id, state=SendState.UNCONFIRMED, last_error=str(e))
@@ -546,7 +548,9 @@ def deliver_send(
         state = SendState.UNCONFIRMED if uncertain else SendState.FAILED
         _settle(db, send_id, state=state, last_error=str(e))
         log.warning("newsletter: digest %d not delivered (will retry next run): %s", send_id, e)
-        return SendOutcome(send_id, period, SendState.FAILED, count, message_id, error=str(e), retried=retried)
+        return SendOutcome(
+            send_id, period, SendState.FAILED, count, message_id, error=str(e), retried=retried
+        )
     _settle(db, send_id, state=SendState.SENT, sent_at=now, last_error=None)
     log.info("newsletter: digest %d delivered to %s", send_id, where)
     return SendOutcome(

@@ -46,7 +46,11 @@ def newsletter_lock(db: Database, fallback_dir: Path) -> Iterator[None]:
     """Hold the newsletter lock for the block; raise :class:`LockedError` at once if another process is
     delivering the newsletter."""
     with _process_lock(
-        db, fallback_dir, ".newsletter.lock", PG_NEWSLETTER_LOCK_KEY, "another process is delivering the newsletter"
+        db,
+        fallback_dir,
+        ".newsletter.lock",
+        PG_NEWSLETTER_LOCK_KEY,
+        "another process is delivering the newsletter",
     ):
         yield
 

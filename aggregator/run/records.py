@@ -62,7 +62,9 @@ def mark_interrupted(session: Session, now: datetime) -> list[int]:
     ]
     for run in stale:
         run.outcome = RunOutcome.INTERRUPTED
-        run.detail = f"interrupted: process {run.owner or 'unknown'} ended before recording how the step ended"
+        run.detail = (
+            f"interrupted: process {run.owner or 'unknown'} ended before recording how the step ended"
+        )
         log.warning("run %d (%s, started %s) was interrupted", run.id, run.step, run.started_at)
     return [run.id for run in stale]
 
