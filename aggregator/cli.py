@@ -74,11 +74,16 @@ class App:
         for url in result.removed:
             log.info("feed no longer in config, kept but not polled: %s", url)
 
-    def run_step(self, step: str, *, lock: bool = False, **options: Any) -> StepResult:
+    def run_step(self, step: str, *, lock: bool = False, sync: bool = False, **options: Any) -> StepResult:
         """Run one pipeline step through the pipeline's step runner (recorded in `runs`, like `run` does)
-        and print its one-line result; a failed step is a one-line error and exit status 1."""
+        and print its one-line result; a failed step is a one-line error and exit status 1.
+
+        ``lock``: under the run lock, taken before anything is written (``sync``: the config's feeds are
+        written to the database first, inside the lock)."""
         db = self.database()
         with run_lock(db, self.config.data_dir) if lock else nullcontext():
+            if sync:
+                self.sync_feeds()
             result = run_step(db, self.config, self.now, step, announce=click.echo, **options)
         if result.outcome == RunOutcome.ERROR:
             raise click.ClickException(result.line)
@@ -385,9 +390,8 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
 
     Exits 0 when the run completed, even if some feeds failed (the summary names them and why).
     """
-    app.sync_feeds()
     if not sys.stderr.isatty():
-        app.run_step("fetch", lock=True, all=all_feeds, feed_url=feed_url)
+        app.run_step("fetch", lock=True, sync=True, all=all_feeds, feed_url=feed_url)
         return
     with Progress(
         TextColumn("{task.description}"),
@@ -407,7 +411,7 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
                 task, completed=done, total=total, counts=f"{tally['new']} new, {tally['failed']} failed"
             )
 
-        app.run_step("fetch", lock=True, all=all_feeds, feed_url=feed_url, progress=show)
+        app.run_step("fetch", lock=True, sync=True, all=all_feeds, feed_url=feed_url, progress=show)
 
 
 @cli.command()
@@ -426,9 +430,9 @@ def run(app: App) -> None:
 
     Safe under cron: a second run while one is going exits at once. Exit 1 if a step failed.
     """
-    app.sync_feeds()
     db = app.database()
-    with run_lock(db, app.config.data_dir):
+    with run_lock(db, app.config.data_dir):  # first: a second run exits before writing anything
+        app.sync_feeds()
         result = run_cycle(db, app.config, app.now)  # each step logs its one-line summary
     if result.failed:
         raise click.ClickException(f"{len(result.failed)} step(s) failed: {result.line()}")
@@ -440,8 +444,7 @@ def daemon(app: App) -> None:
     """Run the steps on the config's schedule until SIGTERM/SIGINT (one instance at a time)."""
     from .run.scheduler import run_daemon
 
-    app.sync_feeds()
-    run_daemon(app.database(), app.config, app.now)
+    run_daemon(app.database(), app.config, app.now, prepare=app.sync_feeds)
 
 
 @cli.command()

@@ -27,6 +27,10 @@ class DatabaseError(AggregatorError):
     """The database cannot be used as it is."""
 
 
+class DatabaseBusyError(DatabaseError):
+    """Another process held a write transaction on the database longer than the busy timeout."""
+
+
 class SchemaOutdatedError(DatabaseError):
     """The database schema is older (or newer) than this version of aggregator."""
 

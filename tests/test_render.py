@@ -513,3 +513,22 @@ def test_refuses_to_publish_inside_a_build(db: Database, config: Config, site: P
         render_site(db, config, NOW, site / "nested")
     with pytest.raises(RenderError, match="inside a published build"):
         render_site(db, config, NOW, site.resolve())
+
+
+def test_what_a_killed_render_left_is_removed_by_the_next_one_even_with_nothing_new(
+    db: Database, config: Config, site: Path
+) -> None:
+    builds = publish.builds_dir(site)
+    published = site.resolve()
+    partial = builds / "99999-deadbeef"  # killed while writing pages: no manifest yet
+    (partial / "stories").mkdir(parents=True)
+    (partial / "stories" / "1.html").write_bytes(b"<html><body><h1>Half a pa")
+    (published / f"{publish.MANIFEST}.tmp-99999").write_text("{", encoding="utf-8")  # killed mid-manifest
+    os.symlink(os.path.relpath(partial, site.parent), site.parent / f"{site.name}.tmp-99999")  # mid-swap
+
+    result = render_site(db, config, NOW, site)
+    assert not result.swapped  # nothing new: still, the leftovers go
+    assert not partial.exists()
+    assert not (published / f"{publish.MANIFEST}.tmp-99999").exists()
+    assert not (site.parent / f"{site.name}.tmp-99999").is_symlink()
+    assert site.resolve() == published and (published / "index.html").is_file()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import DatabaseError, SchemaOutdatedError
+from ..errors import DatabaseBusyError, DatabaseError, SchemaOutdatedError
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,12 @@ def _folder_for(path: Path) -> None:
         raise DatabaseError(f"the database path {path} is a folder, not a file")
 
 
+def is_busy(error: OperationalError) -> bool:
+    """SQLite's answer when the busy timeout ran out waiting for another connection's lock."""
+    text = str(error.orig)
+    return "database is locked" in text or "database table is locked" in text
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout, and their folder is created."""
     try:
@@ -104,11 +110,19 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction; a database that cannot be used (damaged, read-only, full) raises our
-        :class:`DatabaseError`, in one line."""
+        """A transaction. SQLite's "database is locked" (another writer held it past the busy timeout)
+        becomes :class:`DatabaseBusyError`; a database that cannot be used (damaged, read-only, full)
+        becomes :class:`DatabaseError`: both one line, not a traceback."""
         try:
             with self._sessions.begin() as s:
                 yield s
+        except OperationalError as e:
+            if is_busy(e):
+                raise DatabaseBusyError(
+                    f"the database {self.describe()} is busy: another process kept it locked for more than "
+                    f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s; nothing was written by this transaction, try again"
+                ) from e
+            raise DatabaseError(f"the database {self.describe()} cannot be used: {problem(e)}") from e
         except SQLAlchemyError as e:
             if not is_unusable(e):
                 raise

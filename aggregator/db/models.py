@@ -262,7 +262,8 @@ class NewsletterSend(Base):
     message: Mapped[bytes | None] = mapped_column(LargeBinary)  # the exact bytes, so a retry resends the same
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # counted when an attempt starts, before connecting
+    attempted_at: Mapped[datetime | None]  # when the last attempt started
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -278,3 +279,4 @@ class Run(Base):
     outcome: Mapped[RunOutcome] = mapped_column(EnumString(RunOutcome), default=RunOutcome.RUNNING)
     detail: Mapped[str | None] = mapped_column(Text)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(300))  # "host:pid" of the process running the step

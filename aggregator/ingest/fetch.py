@@ -32,7 +32,7 @@ from ..db.states import FeedStatus
 from ..errors import DatabaseError, FeedNotFoundError, FetchError, ParseError
 from .feeds import assign_outlet
 from .http import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
-from .parse import FeedData, parse_feed, parse_feed_timed
+from .parse import FeedData, die_with, parse_feed, parse_feed_timed
 from .schedule import next_fetch_after_error, next_fetch_after_success, parse_max_age, parse_retry_after
 from .store import store_entries
 
@@ -152,6 +152,17 @@ def fetch_feeds(
     return asyncio.run(poller.run(snapshots))
 
 
+def parser_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for parsing feed bodies, which die with this process (:func:`~.parse.die_with`).
+
+    forkserver: this process runs threads and must not fork itself; the fork server starts once with only the
+    parser imported, and each worker forks from it (cheap, nothing else loaded).
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["aggregator.ingest.parse"])
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),))
+
+
 def _parse_workers(config: Config, feeds: int) -> int:
     workers = config.fetch.parse_workers or os.cpu_count() or 1
     return max(1, min(workers, feeds))
@@ -200,11 +211,7 @@ class _Poller:
         if self.workers <= 1:
             return None
         if self._pool is None:
-            # forkserver: this process runs threads and must not fork itself; the fork server starts once
-            # with only the parser imported, and each worker forks from it (cheap, nothing else loaded).
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["aggregator.ingest.parse"])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self._pool = parser_pool(self.workers)
         return self._pool
 
     async def _one(self, fetcher: Fetcher, limit: asyncio.Semaphore, snap: FeedSnapshot) -> None:

@@ -9,11 +9,17 @@ feedparser 6 does not read it. Whatever the bytes, only :class:`ParseError` esca
 from __future__ import annotations
 
 import calendar
+import contextlib
+import ctypes
 import hashlib
 import io
 import json
 import logging
+import os
 import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -368,3 +374,43 @@ def _escape_text(text: str) -> str:
     import html
 
     return "<p>" + html.escape(text).replace("\n\n", "</p><p>") + "</p>"
+
+
+# --- the parser processes' tie to the process that started them -----------------------------------------
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+WATCH_SECONDS = 0.5
+
+
+def die_with(owner_pid: int) -> None:
+    """Process-pool initializer: this parser process ends as soon as ``owner_pid`` (the process that started
+    the pool) is gone, even mid-parse and even when it was killed with SIGKILL.
+
+    The pool's workers are children of the multiprocessing fork server, which outlives a killed owner, so the
+    kernel's parent-death signal (set too, on Linux) is not enough alone: a watchdog thread checks the owner.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent and _alive(owner_pid):
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process not yet reaped by its parent is a zombie: gone for us
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True

@@ -33,7 +33,7 @@ from .coverage import story_coverage
 from .dedupe import fingerprint
 from .doc import ArticleDoc, stored_article_doc
 from .engine import Assignment, StoryEngine, StoryState
-from .links import stale_story_ids, update_story_links
+from .links import drop_story_links, stale_story_ids, update_story_links
 
 log = logging.getLogger(__name__)
 
@@ -276,6 +276,7 @@ def _merge(session: Session, absorbed: int, survivor: int, now: datetime) -> Non
         story.updated_at = now
     # Earlier pointers to the absorbed story now point straight to the survivor (no chains to follow).
     session.execute(update(Story).where(Story.merged_into_id == absorbed).values(merged_into_id=survivor))
+    drop_story_links(session, [absorbed])  # its related lists and topics; the survivor's are recomputed
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..config import Config
@@ -151,6 +151,41 @@ def _to_state(story: Story, links: _StoryLinks) -> None:
     }
 
 
+def drop_story_links(session: Session, story_ids: Sequence[int]) -> int:
+    """Remove everything "More on this story" and the topics hold for ``story_ids`` (stories merged into
+    others): their own lists and topics, and their places in other stories' lists. Those other stories are
+    made stale, so the next links run gives them complete lists again. Returns the rows removed."""
+    if not story_ids:
+        return 0
+    ids = list(story_ids)
+    listing = session.scalars(
+        select(StoryRelation.story_id).where(StoryRelation.related_id.in_(ids)).distinct()
+    ).all()
+    session.execute(
+        update(Story)
+        .where(Story.id.in_([sid for sid in listing if sid not in ids]))
+        .values(links_state=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    removed = session.execute(
+        delete(StoryRelation).where(or_(StoryRelation.story_id.in_(ids), StoryRelation.related_id.in_(ids)))
+    ).rowcount  # type: ignore[attr-defined]
+    removed += session.execute(delete(StoryTopic).where(StoryTopic.story_id.in_(ids))).rowcount  # type: ignore[attr-defined]
+    return int(removed)
+
+
+def drop_merged_story_links(session: Session) -> int:
+    """:func:`drop_story_links` for every merged story still holding such rows (left by an older version)."""
+    merged = select(Story.id).where(Story.merged_into_id.is_not(None))
+    ids = set(session.scalars(select(StoryRelation.story_id).where(StoryRelation.story_id.in_(merged))))
+    ids |= set(session.scalars(select(StoryRelation.related_id).where(StoryRelation.related_id.in_(merged))))
+    ids |= set(session.scalars(select(StoryTopic.story_id).where(StoryTopic.story_id.in_(merged))))
+    removed = drop_story_links(session, sorted(ids))
+    if removed:
+        log.info("story links: removed %d rows of %d merged stories", removed, len(ids))
+    return removed
+
+
 def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int]:
     """Recent stories whose links were computed from an older version of the story (or never): the clustering
     step moves ``Story.updated_at`` whenever it changes a story. This lets a run that crashed between
@@ -172,7 +207,9 @@ def update_story_links(
     times.
 
     Stories whose cached profile is current (same article count) are not re-read; given stories always are.
+    Rows left on merged stories are removed first.
     """
+    drop_merged_story_links(session)
     settings = config.stories
     window = timedelta(days=settings.related_window_days)
     targets: dict[int, Story] = {}
@@ -226,9 +263,13 @@ def update_story_links(
         lists[sid] = index.related(links[sid].profile, settings.related_count)
         for rel in lists[sid]:
             to_write.setdefault(int(rel.key))  # their lists may now hold this story
+    # Everything is computed before the first write: the write transaction stays short.
+    for sid in to_write:
+        if sid not in lists:
+            lists[sid] = index.related(links[sid].profile, settings.related_count)
     relations = written_topics = 0
     for sid in to_write:
-        ranked = lists.get(sid) or index.related(links[sid].profile, settings.related_count)
+        ranked = lists[sid]
         session.execute(delete(StoryRelation).where(StoryRelation.story_id == sid))
         for rank, rel in enumerate(ranked, 1):
             session.add(
