@@ -24,6 +24,7 @@ PURE = (
     "aggregator.stories.related",
     "aggregator.stories.topics",
     "aggregator.stories.coverage",
+    "aggregator.stories.kinds",
     "aggregator.ingest.schedule",
     "aggregator.ingest.outlets",
 )
