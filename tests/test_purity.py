@@ -25,6 +25,7 @@ PURE = (
     "aggregator.stories.topics",
     "aggregator.stories.coverage",
     "aggregator.stories.kinds",
+    "aggregator.stories.categories",
     "aggregator.ingest.schedule",
     "aggregator.ingest.outlets",
 )
