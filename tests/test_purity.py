@@ -26,6 +26,7 @@ PURE = (
     "aggregator.stories.coverage",
     "aggregator.stories.kinds",
     "aggregator.stories.categories",
+    "aggregator.stories.headline",
     "aggregator.ingest.schedule",
     "aggregator.ingest.outlets",
 )

@@ -392,9 +392,12 @@ def build_story_view(
     for view in originals:
         by_outlet[view.outlet_key].append(view)
     groups = tuple(OutletGroup(arts[0].outlet, key, tuple(arts)) for key, arts in by_outlet.items())
-    lead = originals[0] if originals else None
+    by_id = {a.id: a for a in members}
+    # The story row keeps its lead's title (aggregator.stories.headline): the lead is the original so titled.
+    headline = clean_title(story.title) if story.title.strip() else ""
+    lead = next((v for v in originals if v.title == headline), originals[0] if originals else None)
+    headline = headline or (lead.title if lead else "(untitled)")
     timeline = tuple(replace(v, is_copy=coverage.is_copy(v)) for v in ordered)
-    headline = clean_title(story.title) if story.title.strip() else (lead.title if lead else "(untitled)")
     return StoryView(
         id=story.id,
         headline=headline,
@@ -403,7 +406,7 @@ def build_story_view(
         outlet_count=coverage.outlet_count,
         article_count=len(ordered),
         outlets=tuple(g.outlet for g in groups),
-        summary=story_summary(originals, {a.id: a for a in members}),
+        summary=story_summary(([lead] if lead else []) + [v for v in originals if v is not lead], by_id),
         lead=lead,
         groups=groups,
         timeline=timeline,
@@ -429,8 +432,8 @@ def _article_view(article: ArticleRow, outlet: Outlet) -> ArticleView:
 
 
 def story_summary(originals: Sequence[ArticleView], articles: Mapping[int, ArticleRow]) -> Summary | None:
-    """Lead sentences of the first original article with usable text: extracted full text first, else the
-    feed's summary or content. The source outlet is named with the summary."""
+    """Lead sentences of the first article (the story's lead comes first) with usable text: extracted full
+    text first, else the feed's summary or content. The source outlet is named with the summary."""
     for view in originals:
         article = articles[view.id]
         texts = (article.extracted_text, html_to_text(article.summary), html_to_text(article.content))
