@@ -513,3 +513,33 @@ def test_refuses_to_publish_inside_a_build(db: Database, config: Config, site: P
         render_site(db, config, NOW, site / "nested")
     with pytest.raises(RenderError, match="inside a published build"):
         render_site(db, config, NOW, site.resolve())
+
+
+def test_front_page_ranks_news_by_news_coverage_and_non_news_last(
+    db: Database, config: Config, tmp_path: Path
+) -> None:
+    with db.session() as s:
+        feeds = [make_feed(s, f"http://127.0.0.1:9/f{i}.xml", title=f"Outlet {i}", now=NOW) for i in range(4)]
+
+        def art(feed: int, title: str, hours: float) -> Any:
+            return make_article(
+                s,
+                feeds[feed],
+                title=title,
+                published=NOW - timedelta(hours=hours),
+                summary=f"<p>{title}.</p>",
+            )
+
+        ban = make_story(
+            s, [art(i, f"Canada bans assault-style weapons ({i})", 20) for i in range(3)], now=NOW
+        )
+        live = make_story(
+            s, [art(i, f"Coronavirus live updates: cases pass 3 million ({i})", 1) for i in range(4)], now=NOW
+        )
+        promos = [art(i, f"Orchestra Nights | Official Trailer ({i})", 0.2) for i in (1, 2, 3)]
+        prize = make_story(s, [art(0, "Orchestra wins national prize", 26), *promos], now=NOW)
+    render_site(db, config, NOW, tmp_path / "site")
+    cards = parse_html(tmp_path / "site/index.html").xpath("//ol[contains(@class, 'top-stories')]/li")
+    links = [c.xpath(".//h2/a")[0].get("href") for c in cards]
+    # Three outlets of news beat one outlet whose story only trailers keep fresh; the live blog comes last.
+    assert links == [f"stories/{ban.id}.html", f"stories/{prize.id}.html", f"stories/{live.id}.html"]
