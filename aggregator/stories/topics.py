@@ -365,13 +365,13 @@ def shown_story_topics(
     text = _story_text(docs)
     tokens = frozenset(text.split())
     kept = [t for t in ranked if len(support.get(t.key, ())) >= 2 or _in_text(t, text, tokens)]
-    keys = {t.key for t in kept}
+    by_key = {t.key: t for t in kept}
     for name in names_in_several(docs, count):
-        if name.key not in keys:
-            kept.append(name)
-            keys.add(name.key)
-    kept = [t for t in kept if clean_category(t.label, feeds, brands=outlets) is not None]
-    return sorted(kept, key=lambda t: (-t.score, t.key))[:count]
+        known = by_key.get(name.key)
+        if known is None or known.score < name.score:  # several outlets' mentions outweigh a weak guess
+            by_key[name.key] = name if known is None else TopicScore(known.key, known.label, name.score, True)
+    shown = [t for t in by_key.values() if clean_category(t.label, feeds, brands=outlets) is not None]
+    return sorted(shown, key=lambda t: (-t.score, t.key))[:count]
 
 
 # An inferred topic is shown only with this much confidence (own categories score far above it).
