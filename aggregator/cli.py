@@ -23,6 +23,7 @@ from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, FeedStatus, RunOutcome, check_schema, upgrade
 from .db.engine import is_unusable, problem
 from .errors import AggregatorError
+from .evaluation.chips import evaluate_chips
 from .evaluation.related import evaluate_related
 from .evaluation.topics import evaluate_topics
 from .ingest.feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
@@ -553,6 +554,29 @@ def eval_topics(articles: Path, as_json: bool) -> None:
             f"{name:21} micro P {s['micro_p']:.4f}  R {s['micro_r']:.4f}  F1 {s['micro_f1']:.4f}  "
             f"precision@5 {s['precision_at_5']:.4f}  ({s['articles']} articles)"
         )
+
+
+@eval_group.command("chips")
+@click.argument(
+    "snapshots", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def eval_chips(snapshots: tuple[Path, ...], as_json: bool) -> None:
+    """Share of displayed topic chips that are junk, on polls of real feeds (one folder of feed files each)."""
+    report = evaluate_chips(snapshots)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    click.echo(
+        f"chips: {report.snapshots} polls, {report.articles} articles, {report.stories} stories "
+        f"({report.stories_with_chips} with chips), {report.chips} chips"
+    )
+    click.echo(
+        f"junk chips {report.junk} ({report.junk_share:.4f} of displayed); raw categories that are not topics: "
+        f"{report.as_dict()['raw_junk_share']}"
+    )
+    for example in report.junk_examples[:20]:
+        click.echo(f"  junk: {example}")
 
 
 def main() -> None:

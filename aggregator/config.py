@@ -435,6 +435,11 @@ class FeedConfig:
     fulltext: FulltextMode | None = setting(
         None, "Full-text mode for this feed; unset uses `fulltext.default`."
     )
+    ignore_categories: tuple[str, ...] = setting(
+        (),
+        'Categories of this feed that are not topics (case-insensitive), e.g. `["Local", "Breaking"]`; ids, '
+        "paywall and format markers, the feed's own name and categories on nearly all its items are dropped anyway.",
+    )
 
 
 @dataclass(frozen=True)

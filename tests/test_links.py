@@ -191,3 +191,28 @@ def test_the_next_links_run_cleans_rows_left_on_merged_stories(db: Database, con
         s.flush()
         update_story_links(s, [stories["prize"].id], config, NOW)
         assert rows_naming(s, early.id) == []
+
+
+def test_junk_categories_never_become_topics_and_ignore_categories_is_honoured(
+    db: Database, config: Config
+) -> None:
+    from dataclasses import replace
+
+    from aggregator.config import FeedConfig
+
+    url = "http://127.0.0.1:9/fox.xml"
+    config = replace(config, feeds=(FeedConfig(url=url, ignore_categories=("HARBOUR NEWS",)),))
+    with db.session() as s:
+        fox = make_feed(s, url, title="FOX News", now=NOW)
+        raw = [
+            "8806b50a-77d2-59c2-99ad-b52ad3f85705", "fnc", "fnc/politics", "article", "FOX News", "PAID",
+            "fox-news/person/joe-biden", "Harbour News", "Tom Writer",
+        ]  # fmt: skip
+        a = make_article(
+            s, fox, title="Joe Biden visits the harbour", published=NOW - timedelta(hours=1),
+            summary="<p>Joe Biden toured the harbour on Monday.</p>", categories=raw, author="Tom Writer",
+        )  # fmt: skip
+        story = make_story(s, [a], now=NOW)
+        update_story_links(s, [story.id], config, NOW)
+        assert topics_of(s, story) == ["joe biden"]
+        assert s.scalars(select(Topic.label)).all() == ["Joe Biden"]

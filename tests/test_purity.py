@@ -24,6 +24,9 @@ PURE = (
     "aggregator.stories.related",
     "aggregator.stories.topics",
     "aggregator.stories.coverage",
+    "aggregator.stories.kinds",
+    "aggregator.stories.categories",
+    "aggregator.stories.headline",
     "aggregator.ingest.schedule",
     "aggregator.ingest.outlets",
 )

@@ -33,6 +33,7 @@ from .coverage import story_coverage
 from .dedupe import fingerprint
 from .doc import ArticleDoc, stored_article_doc
 from .engine import Assignment, StoryEngine, StoryState
+from .headline import headline_of
 from .links import drop_story_links, stale_story_ids, update_story_links
 
 log = logging.getLogger(__name__)
@@ -316,7 +317,10 @@ def _refresh(session: Session, engine: StoryEngine | None, story_ids: Iterable[i
         if not members:
             continue
         coverage = story_coverage(_Member(a, f.outlet_key) for a, f in members)
-        story.title = coverage.lead.article.title if coverage.lead is not None else members[0][0].title
+        lead = headline_of(
+            [stored_article_doc(a, f) for a, f in members if a.id not in coverage.copy_ids], story.title
+        )
+        story.title = lead.title if lead is not None else members[0][0].title
         story.article_count = len(members)
         story.source_count = coverage.outlet_count
         story.first_published_at = members[0][0].published_at
