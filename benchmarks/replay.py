@@ -365,7 +365,7 @@ def score_day(report: DayReport, entries: Sequence[Entry], site: SiteRead, label
         size = len(story.members)
         if size > report.largest:
             report.largest, report.largest_headline = size, story.headline
-        feeds = Counter()
+        feeds: Counter[str] = Counter()
         for url, outlet in story.members:
             entry = labels.find(url)
             feeds[entry.feed if entry is not None else f"outlet:{outlet}"] += 1
@@ -501,7 +501,12 @@ def replay_day(
         return day.poll
 
     with run_lock(db, config.data_dir):
-        for step, options in (("fetch", {"all": True}), ("cluster", {}), ("render", {})):
+        steps: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("fetch", {"all": True}),
+            ("cluster", {}),
+            ("render", {}),
+        )
+        for step, options in steps:
             started = time.perf_counter()
             result = run_step(db, config, clock, step, **options)
             seconds = time.perf_counter() - started

@@ -91,7 +91,8 @@ def test_page_reader_finds_copies_related_lists_and_chips(
         flood, inquiry, prize = (stories[k].id for k in ("flood", "inquiry", "prize"))
         urls = {
             sid: sorted(
-                s.scalars(
+                url or ""
+                for url in s.scalars(
                     select(Article.url)
                     .join(StoryArticle, StoryArticle.article_id == Article.id)
                     .where(StoryArticle.story_id == sid)
