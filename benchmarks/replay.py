@@ -258,21 +258,28 @@ def _url_keys(url: str | None) -> list[str]:
 
 class LabelIndex:
     """Labelled entries by URL, over the days replayed so far (a later day's labels win for a repeated URL):
-    the feed and storyline of a story's members from earlier days, too."""
+    the feed and storyline of a story's members from earlier days, too. One day's feed may list an item
+    twice under one link and GUID (the product stores it once): both entries go with that link."""
 
     def __init__(self) -> None:
-        self.by_url: dict[str, Entry] = {}
+        self.by_url: dict[str, list[Entry]] = {}
 
     def add(self, entries: Iterable[Entry]) -> None:
+        fresh: dict[str, list[Entry]] = {}
         for entry in entries:
             for key in _url_keys(entry.url):
-                self.by_url[key] = entry
+                fresh.setdefault(key, []).append(entry)
+        self.by_url.update(fresh)
 
-    def find(self, url: str | None) -> Entry | None:
+    def find_all(self, url: str | None) -> list[Entry]:
         for key in _url_keys(url):
             if key in self.by_url:
                 return self.by_url[key]
-        return None
+        return []
+
+    def find(self, url: str | None) -> Entry | None:
+        found = self.find_all(url)
+        return found[0] if found else None
 
 
 def _majority(values: Iterable[str]) -> str | None:
@@ -345,8 +352,7 @@ def score_day(report: DayReport, entries: Sequence[Entry], site: SiteRead, label
     predicted: dict[str, Any] = {}
     for story in site.stories.values():
         for url, _outlet in story.members:
-            entry = day_index.find(url)
-            if entry is not None:
+            for entry in day_index.find_all(url):
                 predicted.setdefault(entry.id, story.id)
     gold = {e.id: e.label for e in entries}
     report.entries, report.found = len(entries), len(predicted)
