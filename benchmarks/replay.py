@@ -4,8 +4,9 @@ The feed snapshots of ../shared/data/feeds/news_snapshots/gesab001-headlines/dai
 real HTTP server on 127.0.0.1 (tests/httpserver.py), one day at a time, to one database and one site. For each
 day the product's clock is set to the snapshot's poll time and the pipeline's own steps run, exactly as
 `aggregator fetch --all`, `aggregator cluster` and `aggregator render` run them (the pipeline's step runner,
-recorded in `runs`), with one configuration: the product's defaults, the feeds at their 127.0.0.1 URLs, and
-full-text extraction off (the snapshots have no article pages; titles and summaries as polled, like the
+recorded in `runs`), with one configuration: the product's defaults, the day's 21 feeds at their 127.0.0.1 URLs
+(synced from the config each day, as `aggregator fetch` does: the source dropped latimes.com and added
+stuff.co.nz before 2021-09-20), and full-text extraction off (the snapshots have no article pages; titles and summaries as polled, like the
 labels). Then the stories are read off the rendered pages, not the database: each story page's coverage
 lists its articles (and their syndicated copies) by link, and the links are mapped back by URL to the day's
 hand-labelled entries in ../shared/data/eval/real/real-YYYYMMDD.jsonl. Per day it prints:
@@ -412,9 +413,10 @@ def replay_settings(work: Path, feed_urls: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def feed_files(days: Sequence[Day]) -> list[str]:
-    """Every feed file name of the chosen days (a feed missing from one day's snapshot answers 404 then)."""
-    return sorted({p.name for day in days for p in day.folder.glob("*.xml")})
+def feed_files(day: Day) -> list[str]:
+    """The feed file names of a day's snapshot (the 21 feeds; the source's list changed once: latimes.com was
+    dropped and stuff.co.nz added before 2021-09-20)."""
+    return sorted(p.name for p in day.folder.glob("*.xml"))
 
 
 @dataclass(frozen=True)
@@ -470,20 +472,31 @@ def replay(
     read the site and score it. One database and one site for all the days, in order."""
     work = work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    reports = []
+    reports: list[DayReport] = []
     labels = LabelIndex()
     with FeedServer() as server:
         base = server.files("/feeds/", days[0].folder)
-        settings = replay_settings(work, [base + name for name in feed_files(days)])
-        config = config_from_dict(settings, "(replay configuration)", work, environ={})
-        write_config(work / "config.toml", settings)
-        db = Database(config.database_url)
+        db: Database | None = None
         try:
-            upgrade(db)
-            with db.session() as s:
-                sync_config_feeds(s, config.feeds, now=days[0].poll)
             for day in days:
-                server.files("/feeds/", day.folder)  # the same URLs now serve this day's snapshot
+                # The same URLs now serve this day's snapshot. The config lists the day's feeds (the same
+                # settings every day): a feed gone from the snapshot is dropped from the config and so no
+                # longer polled, a new one is added, as `aggregator fetch` syncs them from an edited file.
+                server.files("/feeds/", day.folder)
+                announce(f"== {day.name}: snapshot {day.folder.name}, clock {_iso(day.poll)}")
+                settings = replay_settings(work, [base + name for name in feed_files(day)])
+                config = config_from_dict(settings, "(replay configuration)", work, environ={})
+                write_config(work / "config.toml", settings)
+                if db is None:
+                    db = Database(config.database_url)
+                    upgrade(db)
+                with db.session() as s:
+                    sync = sync_config_feeds(s, config.feeds, now=day.poll)
+                if reports:  # on the first day every feed is new
+                    for url in (*sync.added, *sync.reactivated):
+                        announce(f"  feed now listed: {url}")
+                for url in sync.removed:
+                    announce(f"  feed no longer listed (kept, not polled): {url}")
                 report, site = replay_day(db, config, day, labels, announce, compare_eval)
                 if screenshots is not None and chromium is not None:
                     pick = _pick_story(site, report.story_ids)
@@ -493,15 +506,19 @@ def replay(
                     announce(f"  screenshots: {shots.front}" + (f", {shots.story}" if shots.story else ""))
                 reports.append(report)
         finally:
-            db.dispose()
+            if db is not None:
+                db.dispose()
     return reports
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def replay_day(
     db: Database, config: Config, day: Day, labels: LabelIndex, announce: Announce, compare_eval: bool
 ) -> tuple[DayReport, SiteRead]:
-    report = DayReport(day.name, day.poll.isoformat().replace("+00:00", "Z"))
-    announce(f"== {day.name}: snapshot {day.folder.name}, clock {report.poll}")
+    report = DayReport(day.name, _iso(day.poll))
 
     def clock() -> datetime:
         return day.poll
