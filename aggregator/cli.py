@@ -15,12 +15,15 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import __version__
 from .config import Config, find_config_path, load_config, reference_markdown
 from .db import Database, FeedStatus, RunOutcome, check_schema, upgrade
+from .db.engine import is_unusable, problem
 from .errors import AggregatorError
+from .evaluation.chips import evaluate_chips
 from .evaluation.related import evaluate_related
 from .evaluation.topics import evaluate_topics
 from .ingest.feeds import add_feed, import_feeds, list_feeds, remove_feed, sync_config_feeds
@@ -72,11 +75,16 @@ class App:
         for url in result.removed:
             log.info("feed no longer in config, kept but not polled: %s", url)
 
-    def run_step(self, step: str, *, lock: bool = False, **options: Any) -> StepResult:
+    def run_step(self, step: str, *, lock: bool = False, sync: bool = False, **options: Any) -> StepResult:
         """Run one pipeline step through the pipeline's step runner (recorded in `runs`, like `run` does)
-        and print its one-line result; a failed step is a one-line error and exit status 1."""
+        and print its one-line result; a failed step is a one-line error and exit status 1.
+
+        ``lock``: under the run lock, taken before anything is written (``sync``: the config's feeds are
+        written to the database first, inside the lock)."""
         db = self.database()
         with run_lock(db, self.config.data_dir) if lock else nullcontext():
+            if sync:
+                self.sync_feeds()
             result = run_step(db, self.config, self.now, step, announce=click.echo, **options)
         if result.outcome == RunOutcome.ERROR:
             raise click.ClickException(result.line)
@@ -87,14 +95,31 @@ class App:
             self._db.dispose()
 
 
+def one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
 class AggregatorGroup(click.Group):
-    """Turns our own errors into a one-line message and exit status 1, without a traceback."""
+    """Turns our own errors into a one-line message and exit status 1, without a traceback.
+
+    Also the last net for what the machine can do to any command: a file operation refused (permissions, a
+    full disk, a file where a folder should be) or a database that cannot be used, wherever no step turned
+    it into one of our errors first. The traceback is kept for -vv (debug)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AggregatorError as e:
-            raise click.ClickException(str(e)) from e
+            raise click.ClickException(one_line(str(e))) from e
+        except OSError as e:
+            log.debug("file operation failed", exc_info=True)
+            where = f"{e.filename}: " if e.filename else ""
+            raise click.ClickException(one_line(f"{where}{e.strerror or e}")) from e
+        except SQLAlchemyError as e:
+            if not is_unusable(e):
+                raise  # a programming error: keep the traceback
+            log.debug("database failed", exc_info=True)
+            raise click.ClickException(one_line(f"the database cannot be used: {problem(e)}")) from e
 
 
 pass_app = click.make_pass_decorator(App)
@@ -192,8 +217,11 @@ def feeds_add(app: App, url: str, title: str, fulltext: bool | None, fulltext_au
 def feeds_remove(app: App, url: str) -> None:
     """Remove the feed at URL and its articles."""
     with app.session() as s:
-        count = remove_feed(s, url)
-    click.echo(f"Removed {url} and its {count} articles.")
+        removed = remove_feed(s, url, config=app.config, now=app.now())
+    click.echo(
+        f"Removed {url} and its {removed.articles} articles; {removed.stories_updated} stories recounted, "
+        f"{removed.stories_retired} retired (no article left)."
+    )
     if any(f.url == url for f in app.config.feeds):
         click.echo(
             "Note: it is listed in the config file and comes back on the next run unless removed there."
@@ -363,9 +391,8 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
 
     Exits 0 when the run completed, even if some feeds failed (the summary names them and why).
     """
-    app.sync_feeds()
     if not sys.stderr.isatty():
-        app.run_step("fetch", lock=True, all=all_feeds, feed_url=feed_url)
+        app.run_step("fetch", lock=True, sync=True, all=all_feeds, feed_url=feed_url)
         return
     with Progress(
         TextColumn("{task.description}"),
@@ -385,7 +412,7 @@ def fetch(app: App, all_feeds: bool, feed_url: str | None) -> None:
                 task, completed=done, total=total, counts=f"{tally['new']} new, {tally['failed']} failed"
             )
 
-        app.run_step("fetch", lock=True, all=all_feeds, feed_url=feed_url, progress=show)
+        app.run_step("fetch", lock=True, sync=True, all=all_feeds, feed_url=feed_url, progress=show)
 
 
 @cli.command()
@@ -404,9 +431,9 @@ def run(app: App) -> None:
 
     Safe under cron: a second run while one is going exits at once. Exit 1 if a step failed.
     """
-    app.sync_feeds()
     db = app.database()
-    with run_lock(db, app.config.data_dir):
+    with run_lock(db, app.config.data_dir):  # first: a second run exits before writing anything
+        app.sync_feeds()
         result = run_cycle(db, app.config, app.now)  # each step logs its one-line summary
     if result.failed:
         raise click.ClickException(f"{len(result.failed)} step(s) failed: {result.line()}")
@@ -418,8 +445,7 @@ def daemon(app: App) -> None:
     """Run the steps on the config's schedule until SIGTERM/SIGINT (one instance at a time)."""
     from .run.scheduler import run_daemon
 
-    app.sync_feeds()
-    run_daemon(app.database(), app.config, app.now)
+    run_daemon(app.database(), app.config, app.now, prepare=app.sync_feeds)
 
 
 @cli.command()
@@ -528,6 +554,29 @@ def eval_topics(articles: Path, as_json: bool) -> None:
             f"{name:21} micro P {s['micro_p']:.4f}  R {s['micro_r']:.4f}  F1 {s['micro_f1']:.4f}  "
             f"precision@5 {s['precision_at_5']:.4f}  ({s['articles']} articles)"
         )
+
+
+@eval_group.command("chips")
+@click.argument(
+    "snapshots", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def eval_chips(snapshots: tuple[Path, ...], as_json: bool) -> None:
+    """Share of displayed topic chips that are junk, on polls of real feeds (one folder of feed files each)."""
+    report = evaluate_chips(snapshots)
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    click.echo(
+        f"chips: {report.snapshots} polls, {report.articles} articles, {report.stories} stories "
+        f"({report.stories_with_chips} with chips), {report.chips} chips"
+    )
+    click.echo(
+        f"junk chips {report.junk} ({report.junk_share:.4f} of displayed); raw categories that are not topics: "
+        f"{report.as_dict()['raw_junk_share']}"
+    )
+    for example in report.junk_examples[:20]:
+        click.echo(f"  junk: {example}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ key path, the bad value and what is allowed, so nothing starts on a bad configur
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import tomllib
@@ -39,16 +40,50 @@ def setting(default: Any, doc: str, check: Check | None = None) -> Any:
     return field(default=default, metadata={"doc": doc, "check": check})
 
 
-def _positive(value: Any) -> str | None:
-    return None if value > 0 else "must be greater than 0"
+@dataclass(frozen=True)
+class Range:
+    """A number setting's allowed range: ``low`` to ``high`` (``low`` itself excluded if ``above``). Every
+    number setting has one, so no value reaches the code that the code cannot use (an infinite deadline, a
+    size cap past 64 bits, a hundred thousand worker processes, port 70000)."""
+
+    low: float
+    high: float
+    above: bool = False  # the value must be greater than ``low``, not equal to it
+
+    def __call__(self, value: Any) -> str | None:
+        ok = (value > self.low if self.above else value >= self.low) and value <= self.high
+        return None if ok else f"is out of range (allowed: {self.describe()})"
+
+    def describe(self) -> str:
+        low, high = _number(self.low), _number(self.high)
+        return f"greater than {low}, at most {high}" if self.above else f"{low} to {high}"
 
 
-def _non_negative(value: Any) -> str | None:
-    return None if value >= 0 else "must be 0 or greater"
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _fraction(value: Any) -> str | None:
-    return None if 0 <= value <= 1 else "must be between 0 and 1"
+def _positive(high: float) -> Range:
+    return Range(0, high, above=True)
+
+
+def _count(high: float, low: float = 1) -> Range:
+    return Range(low, high)
+
+
+_fraction = Range(0, 1)
+_non_negative = Range(0, 1000)  # penalties and weights of the story engine
+DAY_S, YEAR_H, YEAR_MIN = 86400, 8760, 525600
+
+
+def _header_text(max_length: int) -> Check:
+    """A string that goes into an HTTP or email header: line breaks are refused for every string setting
+    (see :func:`_convert`); this bounds the length too."""
+
+    def check(value: str) -> str | None:
+        return None if len(value) <= max_length else f"is too long: at most {max_length} characters"
+
+    return check
 
 
 def check_http_url(value: str) -> str | None:
@@ -134,20 +169,26 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class FetchConfig:
-    interval_minutes: int = setting(30, "Default minimum time between two polls of the same feed.", _positive)
-    connect_timeout: float = setting(10.0, "Seconds allowed to open a connection.", _positive)
-    read_timeout: float = setting(30.0, "Seconds allowed between two reads from the server.", _positive)
+    interval_minutes: int = setting(
+        30, "Default minimum time between two polls of the same feed.", _count(YEAR_MIN)
+    )
+    connect_timeout: float = setting(10.0, "Seconds allowed to open a connection.", _positive(3600))
+    read_timeout: float = setting(30.0, "Seconds allowed between two reads from the server.", _positive(3600))
     deadline: float = setting(
         60.0,
         "Overall seconds allowed for one request, redirects included; it starts when the request does "
         "(waiting for a free connection slot is not counted).",
-        _positive,
+        _positive(DAY_S),
     )
-    max_body_bytes: int = setting(15 * 1024 * 1024, "Cap on the decoded size of a response body.", _positive)
-    max_redirects: int = setting(5, "Redirects followed for one request.", _non_negative)
-    concurrency: int = setting(16, "Feeds fetched at the same time.", _positive)
-    per_host_concurrency: int = setting(2, "Requests to one host at the same time.", _positive)
-    user_agent: str = setting(DEFAULT_USER_AGENT, "User-Agent header sent with every request.")
+    max_body_bytes: int = setting(
+        15 * 1024 * 1024, "Cap on the decoded size of a response body.", _count(4 * 1024**3)
+    )
+    max_redirects: int = setting(5, "Redirects followed for one request.", _count(50, low=0))
+    concurrency: int = setting(16, "Feeds fetched at the same time.", _count(1000))
+    per_host_concurrency: int = setting(2, "Requests to one host at the same time.", _count(100))
+    user_agent: str = setting(
+        DEFAULT_USER_AGENT, "User-Agent header sent with every request.", _header_text(500)
+    )
     allow_private_networks: bool = setting(
         False,
         "Allow feeds on private, loopback and link-local addresses (for intranets). "
@@ -159,17 +200,23 @@ class FetchConfig:
         "e.g. one intranet host; everything else private stays refused.",
         _networks,
     )
-    backoff_max_hours: float = setting(24.0, "Longest wait between attempts of a failing feed.", _positive)
+    backoff_max_hours: float = setting(
+        24.0, "Longest wait between attempts of a failing feed.", _positive(YEAR_H)
+    )
     jitter_seconds: int = setting(
-        60, "Random delay added to each feed's next poll, to spread load.", _non_negative
+        60,
+        "Random delay added to each feed's next poll, to spread load.",
+        _count(DAY_S, low=0),
     )
     redirect_confirmations: int = setting(
-        3, "Consecutive permanent redirects (301/308) seen before a feed's stored URL is updated.", _positive
+        3,
+        "Consecutive permanent redirects (301/308) seen before a feed's stored URL is updated.",
+        _count(1000),
     )
     parse_workers: int = setting(
         0,
         "Processes that parse feeds in parallel; 0 means one per CPU core, 1 parses in the main process.",
-        _non_negative,
+        _count(256, low=0),
     )
 
 
@@ -181,20 +228,28 @@ class FulltextConfig:
         "short), `true` (always) or `false` (never).",
     )
     min_words: int = setting(
-        150, "In `auto` mode, entries with fewer words than this get their page fetched."
+        150,
+        "In `auto` mode, entries with fewer words than this get their page fetched.",
+        _count(100_000, low=0),
     )
-    timeout: float = setting(20.0, "Seconds allowed for extracting one page.", _positive)
-    max_attempts: int = setting(3, "Attempts per article before extraction is given up.", _positive)
+    timeout: float = setting(20.0, "Seconds allowed for extracting one page.", _positive(3600))
+    max_attempts: int = setting(3, "Attempts per article before extraction is given up.", _count(100))
     respect_robots: bool = setting(True, "Honour robots.txt of article sites.")
     per_host_delay: float = setting(
-        1.0, "Minimum seconds between two page requests to one host.", _non_negative
+        1.0,
+        "Minimum seconds between two page requests to one host.",
+        Range(0, 3600),
     )
-    concurrency: int = setting(4, "Pages fetched at the same time.", _positive)
+    concurrency: int = setting(4, "Pages fetched at the same time.", _count(100))
     workers: int = setting(
-        1, "Processes extracting text at the same time (extraction is CPU-bound).", _positive
+        1,
+        "Processes extracting text at the same time (extraction is CPU-bound).",
+        _count(256),
     )
     retry_minutes: float = setting(
-        30.0, "Wait before retrying a failed page; it doubles with each further failure.", _positive
+        30.0,
+        "Wait before retrying a failed page; it doubles with each further failure.",
+        _positive(YEAR_MIN),
     )
 
 
@@ -204,7 +259,7 @@ class StoriesConfig:
         72.0,
         "How long an original is kept for finding its syndicated copies (joining a story has no such limit: "
         "the learned model weighs the time since the story's coverage).",
-        _positive,
+        _positive(10 * YEAR_H),
     )
     join_probability: float | None = setting(
         None,
@@ -216,25 +271,27 @@ class StoriesConfig:
     max_gap_days: float = setting(
         400.0,
         "Stories without coverage for this many days leave the candidate index and are never joined.",
-        _positive,
+        _positive(36500),
     )
     max_open_stories: int = setting(
         20000,
         "Most stories kept in the candidate index (the least recently updated leave first); bounds memory "
         "and the work of rebuilding the index at the start of `aggregator cluster`.",
-        _positive,
+        _count(10_000_000),
     )
     idf_articles: int = setting(
         3000,
         "Latest clustered articles from which `aggregator cluster` relearns word weights (IDF) and each "
         "feed's boilerplate at the start of a run.",
-        _positive,
+        _count(1_000_000),
     )
-    related_count: int = setting(10, 'Stories listed under "More on this story".', _positive)
+    related_count: int = setting(10, 'Stories listed under "More on this story".', _count(100))
     related_window_days: int = setting(
-        60, "How far back and forward related stories are looked for.", _positive
+        60,
+        "How far back and forward related stories are looked for.",
+        _count(3650),
     )
-    topic_count: int = setting(5, 'Topics shown under "Explore more on these topics".', _positive)
+    topic_count: int = setting(5, 'Topics shown under "Explore more on these topics".', _count(100))
 
 
 @dataclass(frozen=True)
@@ -247,17 +304,19 @@ class SiteConfig:
         "http://localhost:8000/", "Public URL of the site, used for absolute links.", check_http_url
     )
     top_hours: int = setting(
-        48, "The front page shows stories with coverage in the last this many hours.", _positive
+        48,
+        "The front page shows stories with coverage in the last this many hours.",
+        _count(YEAR_H),
     )
-    top_count: int = setting(40, "Stories on the front page.", _positive)
+    top_count: int = setting(40, "Stories on the front page.", _count(1000))
 
 
 @dataclass(frozen=True)
 class NewsletterConfig:
     enabled: bool = setting(False, "Send the digest when the schedule says it is due.")
     schedule: str = setting("0 7 * * *", "Cron expression (UTC) for the digest.", check_cron)
-    lookback_hours: int = setting(24, "Period covered by the first digest.", _positive)
-    max_stories: int = setting(20, "Stories in one digest.", _positive)
+    lookback_hours: int = setting(24, "Period covered by the first digest.", _count(YEAR_H))
+    max_stories: int = setting(20, "Stories in one digest.", _count(1000))
     delivery: Literal["smtp", "dir"] = setting(
         "dir", "`smtp` sends by SMTP; `dir` writes `.eml` files to `out_dir`."
     )
@@ -267,19 +326,21 @@ class NewsletterConfig:
     sender: str = setting("aggregator@localhost", "From address.", _email)
     recipients: tuple[str, ...] = setting((), "To addresses.", _emails)
     subject_prefix: str = setting(
-        "News digest", "Start of the Subject line; the date and top headline follow."
+        "News digest",
+        "Start of the Subject line; the date and top headline follow.",
+        _header_text(200),
     )
-    list_id: str = setting("aggregator.localhost", "List-Id header value.")
+    list_id: str = setting("aggregator.localhost", "List-Id header value.", _header_text(200))
     list_unsubscribe: str = setting(
         "", "List-Unsubscribe target: a mailto: address or an http(s) URL.", _unsubscribe
     )
-    smtp_host: str = setting("localhost", "SMTP server.")
-    smtp_port: int = setting(587, "SMTP port.", _positive)
+    smtp_host: str = setting("localhost", "SMTP server.", _header_text(253))
+    smtp_port: int = setting(587, "SMTP port.", _count(65535))
     smtp_security: Literal["starttls", "tls", "none"] = setting(
         "starttls", "`starttls`, `tls` (implicit TLS, usually port 465) or `none`."
     )
-    smtp_username: str = setting("", "SMTP login; empty sends without logging in.")
-    smtp_timeout: float = setting(30.0, "Seconds allowed for each SMTP network operation.", _positive)
+    smtp_username: str = setting("", "SMTP login; empty sends without logging in.", _header_text(500))
+    smtp_timeout: float = setting(30.0, "Seconds allowed for each SMTP network operation.", _positive(3600))
     password_env: str = setting(
         "AGGREGATOR_SMTP_PASSWORD", "Name of the environment variable holding the SMTP password.", _env_name
     )
@@ -287,7 +348,7 @@ class NewsletterConfig:
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    poll_minutes: int = setting(10, "The daemon looks for due feeds this often.", _positive)
+    poll_minutes: int = setting(10, "The daemon looks for due feeds this often.", _count(10080))
     render: str = setting(
         "*/30 * * * *", "Cron expression (UTC) for rebuilding the site in the daemon.", check_cron
     )
@@ -305,6 +366,11 @@ class FeedConfig:
     )
     fulltext: FulltextMode | None = setting(
         None, "Full-text mode for this feed; unset uses `fulltext.default`."
+    )
+    ignore_categories: tuple[str, ...] = setting(
+        (),
+        'Categories of this feed that are not topics (case-insensitive), e.g. `["Local", "Breaking"]`; ids, '
+        "paywall and format markers, the feed's own name and categories on nearly all its items are dropped anyway.",
     )
 
 
@@ -500,20 +566,36 @@ def _convert(hint: Any, value: Any, where: str, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(where, key, f"must be a number, got {_show(value)}")
+        if not math.isfinite(value):
+            raise ConfigError(where, key, f"must be a finite number, got {_show(value)}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):
             raise ConfigError(where, key, f"must be a string, got {_show(value)}")
-        return value
+        return _plain_text(value, where, key)
     if hint is Path:
         if not isinstance(value, str) or not value:
             raise ConfigError(where, key, f"must be a path (a non-empty string), got {_show(value)}")
-        return Path(value).expanduser()
+        return Path(_plain_text(value, where, key)).expanduser()
     if origin is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(where, key, f"must be a list of strings, got {_show(value)}")
-        return tuple(value)
+        return tuple(_plain_text(v, where, key) for v in value)
     raise TypeError(f"no converter for {hint!r}")  # a programming error in this module
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def _plain_text(value: str, where: str, key: str) -> str:
+    """Refuses control characters: a line break in a string that ends up in a header (the User-Agent, an
+    email's From or Subject) would split it, and nowhere else does one make sense either."""
+    found = _CONTROL.search(value)
+    if found:
+        raise ConfigError(
+            where, key, f"{_show(value)} must not contain control characters (found {found.group()!r})"
+        )
+    return value
 
 
 def _literal(hint: Any, value: Any, where: str, key: str) -> Any:
@@ -569,7 +651,11 @@ def reference() -> list[tuple[str, str, str, str]]:
         hints = typing.get_type_hints(cls)
         for f in fields(cls):
             default = f.default if f.default is not MISSING else None
-            rows.append((f"{section}.{f.name}", _type_name(hints[f.name]), _toml(default), f.metadata["doc"]))
+            kind = _type_name(hints[f.name])
+            check = f.metadata.get("check")
+            if isinstance(check, Range):
+                kind += f" ({check.describe()})"
+            rows.append((f"{section}.{f.name}", kind, _toml(default), f.metadata["doc"]))
     return rows
 
 

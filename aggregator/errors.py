@@ -27,12 +27,21 @@ class DatabaseError(AggregatorError):
     """The database cannot be used as it is."""
 
 
+class DatabaseBusyError(DatabaseError):
+    """Another process held a write transaction on the database longer than the busy timeout."""
+
+
 class SchemaOutdatedError(DatabaseError):
     """The database schema is older (or newer) than this version of aggregator."""
 
 
 class LockedError(AggregatorError):
     """Another aggregator process holds the run lock."""
+
+
+class StateError(AggregatorError, OSError):
+    """A file or folder aggregator keeps its state in cannot be used: a file where a folder should be, a
+    folder where the lock file should be, no permission, a full disk."""
 
 
 class FeedError(AggregatorError):

@@ -25,9 +25,8 @@ from pathlib import Path
 
 from aggregator.config import StoriesConfig
 from aggregator.evaluation.data import load_articles, stream_order
-from aggregator.stories.cluster import CLUSTER_BATCH
 from aggregator.stories.doc import ArticleDoc
-from aggregator.stories.engine import StoryEngine
+from aggregator.stories.engine import StoryEngine, cluster_stream
 
 EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "eval" / "stories"
 _CAPITALISED = re.compile(r"\b([A-Z][a-z]+)\b")
@@ -88,12 +87,8 @@ def main() -> int:
         # Whole replays are timed, so the figures compare the same mix of headlines and full texts.
         batch = replay(base, replays)  # the last replay is completed, past --articles
         started = time.process_time()
-        for start in range(0, len(batch), CLUSTER_BATCH):  # as `aggregator cluster` runs its batches
-            chunk = batch[start : start + CLUSTER_BATCH]
-            for doc in chunk:
-                engine.observe(doc)
-            for doc in chunk:
-                engine.add(doc)
+        for _ in cluster_stream(engine, batch):  # as `aggregator cluster` runs its batches
+            pass
         spent = time.process_time() - started
         total += spent
         first, done = done + 1, done + len(batch)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aggregator.config import find_config_path, load_config
+from aggregator.config import SECTIONS, FeedConfig, Range, find_config_path, load_config, reference
 from aggregator.errors import ConfigError
 
 from .conftest import REPO_ROOT
@@ -35,7 +37,35 @@ def test_defaults_without_a_file() -> None:
         ({"fetch": {"timeout_seconds": 5}}, "fetch.timeout_seconds", "unknown key; allowed keys in [fetch]"),
         ({"fetchh": {}}, "fetchh", "unknown key; allowed top-level keys"),
         ({"fetch": {"concurrency": "many"}}, "fetch.concurrency", "must be a whole number, got 'many'"),
-        ({"fetch": {"concurrency": 0}}, "fetch.concurrency", "0 must be greater than 0"),
+        ({"fetch": {"concurrency": 0}}, "fetch.concurrency", "0 is out of range (allowed: 1 to 1000)"),
+        ({"fetch": {"deadline": float("inf")}}, "fetch.deadline", "must be a finite number, got inf"),
+        ({"fetch": {"read_timeout": float("nan")}}, "fetch.read_timeout", "must be a finite number, got nan"),
+        (
+            {"fetch": {"max_body_bytes": 2**64}},
+            "fetch.max_body_bytes",
+            "18446744073709551616 is out of range (allowed: 1 to 4294967296)",
+        ),
+        ({"fetch": {"parse_workers": 100000}}, "fetch.parse_workers", "(allowed: 0 to 256)"),
+        ({"newsletter": {"smtp_port": 70000}}, "newsletter.smtp_port", "(allowed: 1 to 65535)"),
+        ({"fulltext": {"min_words": -1}}, "fulltext.min_words", "(allowed: 0 to 100000)"),
+        ({"stories": {"gap_penalty": -0.5}}, "stories.gap_penalty", "(allowed: 0 to 1000)"),
+        (
+            {"fetch": {"user_agent": "bot/1\r\nX-Injected: 1"}},
+            "fetch.user_agent",
+            "must not contain control characters (found '\\r')",
+        ),
+        ({"fetch": {"user_agent": "b" * 501}}, "fetch.user_agent", "is too long: at most 500 characters"),
+        ({"newsletter": {"subject_prefix": "News\nBcc: x@y.z"}}, "newsletter.subject_prefix", "control"),
+        ({"newsletter": {"list_id": "a\rb"}}, "newsletter.list_id", "control characters"),
+        (
+            {"newsletter": {"list_unsubscribe": "mailto:a@b\r\nX: y"}},
+            "newsletter.list_unsubscribe",
+            "control",
+        ),
+        ({"newsletter": {"smtp_host": "mail\n"}}, "newsletter.smtp_host", "control characters"),
+        ({"newsletter": {"recipients": ["a@b.example\n"]}}, "newsletter.recipients", "control characters"),
+        ({"site": {"title": "News\u0000"}}, "site.title", "control characters"),
+        ({"feeds": [{"url": "https://a.example/rss", "title": "A\nB"}]}, "feeds[0].title", "control"),
         (
             {"fetch": {"allow_private_networks": "yes"}},
             "fetch.allow_private_networks",
@@ -93,6 +123,33 @@ def test_bad_values_name_file_key_and_value(
     assert fragment in message
 
 
+def test_every_number_setting_has_a_range() -> None:
+    """No number setting is left unbounded (a new one must say what it accepts), and the reference shows it."""
+    for cls in [*SECTIONS.values(), FeedConfig]:
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            if hints[f.name] in (int, float):
+                assert isinstance(f.metadata.get("check"), Range), f"{cls.__name__}.{f.name}"
+    kinds = {key: kind for key, kind, _, _ in reference()}
+    assert kinds["newsletter.smtp_port"] == "integer (1 to 65535)"
+    assert kinds["fetch.deadline"] == "number (greater than 0, at most 86400)"
+
+
+def test_header_strings_with_line_breaks_are_a_one_line_error_in_the_cli(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[newsletter]\nsender = "news@example.org"\nsubject_prefix = "Daily\\r\\nBcc: all@example.org"\n'
+    )
+    result = run_cli(path, "newsletter", "--dry-run")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {path}: newsletter.subject_prefix: 'Daily\\r\\nBcc: all@example.org' must not contain "
+        "control characters (found '\\r')"
+    ]
+
+
 def test_missing_secret_variable_is_named(write_config: Callable[..., Path]) -> None:
     path = write_config(
         {
@@ -146,7 +203,7 @@ def test_cli_refuses_bad_config_without_touching_the_database(
     path = write_config({"fetch": {"concurrency": -1}})
     result = run_cli(path, "init")
     assert result.exit_code != 0
-    assert "fetch.concurrency: -1 must be greater than 0" in result.output
+    assert "fetch.concurrency: -1 is out of range (allowed: 1 to 1000)" in result.output
     assert not (tmp_path / "data").exists()
 
 

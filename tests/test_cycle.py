@@ -79,6 +79,34 @@ def test_second_run_exits_at_once_while_one_holds_the_lock(
     assert feed_server.paths() == []  # it did nothing before giving up
 
 
+@pytest.mark.parametrize("command", [("run",), ("fetch",), ("daemon",)])
+def test_a_command_refused_by_the_lock_writes_nothing(
+    write_config: Callable[..., Path],
+    run_cli: Callable[..., Any],
+    feed_server: FeedServer,
+    tmp_path: Path,
+    command: tuple[str, ...],
+) -> None:
+    """The lock is taken before any write: a feed added to the config since the last run is not stored by a
+    run that then finds the lock taken (it used to be, and to wait on the holder's write transaction)."""
+    feeds = serve_demo(feed_server)
+    config = cycle_config(write_config, feeds[:1])
+    assert run_cli(config, "init").exit_code == 0
+    db_path = tmp_path / "data" / "aggregator.db"
+    feeds_before = db_rows(db_path, "SELECT * FROM feeds")
+    runs_before = db_rows(db_path, "SELECT * FROM runs")
+    cycle_config(write_config, feeds[:2])  # one more feed in the config
+    db = Database(f"sqlite:///{db_path}")
+    with run_lock(db, tmp_path):
+        result = run_cli(config, *command)
+    db.dispose()
+    assert result.exit_code == 1
+    assert "another aggregator run is in progress" in result.output
+    assert db_rows(db_path, "SELECT * FROM feeds") == feeds_before
+    assert db_rows(db_path, "SELECT * FROM runs") == runs_before
+    assert feed_server.paths() == []
+
+
 def test_kill_9_mid_run_loses_nothing_and_the_next_run_completes(
     write_config: Callable[..., Path], run_cli: Callable[..., Any], feed_server: FeedServer, tmp_path: Path
 ) -> None:
@@ -104,10 +132,14 @@ def test_kill_9_mid_run_loses_nothing_and_the_next_run_completes(
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
     assert stored_before_kill, "nothing was committed before the slow feed"
+    assert db_rows(db_path, "SELECT step, outcome FROM runs") == [("fetch", "running")]
 
     serve_demo(feed_server)  # the slow feed answers normally now
     result = run_cli(config, "run")
     assert result.exit_code == 0, result.output
+    runs = db_rows(db_path, "SELECT step, outcome FROM runs ORDER BY id")
+    assert runs[0] == ("fetch", "interrupted")  # the killed run's record, marked at the next start
+    assert "running" not in {outcome for _, outcome in runs}, runs
     after = db_rows(db_path, "SELECT feed_id, guid FROM articles")
     assert set(stored_before_kill) <= set(after)  # nothing lost
     assert len(after) == len(set(after))  # nothing duplicated

@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from aggregator.config import FeedConfig
+from aggregator.config import Config, FeedConfig
 from aggregator.db import Database, Feed, check_schema, current_revision, head_revision, upgrade
 from aggregator.db.engine import downgrade
 from aggregator.db.models import Base
@@ -102,7 +102,7 @@ def _revisions() -> list[str]:
     return [r.revision for r in ScriptDirectory.from_config(_alembic_config(None)).walk_revisions()]  # type: ignore[arg-type]
 
 
-def test_feed_add_remove_and_errors(db: Database) -> None:
+def test_feed_add_remove_and_errors(db: Database, config: Config) -> None:
     with db.session() as s:
         add_feed(s, "https://example.org/feed.xml", now=NOW, title="Example")
         with pytest.raises(FeedExistsError):
@@ -110,9 +110,9 @@ def test_feed_add_remove_and_errors(db: Database) -> None:
         with pytest.raises(InvalidFeedURLError, match="not a feed URL"):
             add_feed(s, "javascript:alert(1)", now=NOW)
         assert [f.title for f in list_feeds(s)] == ["Example"]
-        assert remove_feed(s, "https://example.org/feed.xml") == 0
+        assert remove_feed(s, "https://example.org/feed.xml", config=config, now=NOW).articles == 0
         with pytest.raises(FeedNotFoundError):
-            remove_feed(s, "https://example.org/feed.xml")
+            remove_feed(s, "https://example.org/feed.xml", config=config, now=NOW)
 
 
 def test_config_sync_adds_keeps_and_retires(db: Database) -> None:

@@ -244,3 +244,10 @@ def test_status_and_the_sources_page_report_the_same_health(db: Database) -> Non
     assert rows == [(h.name, h.state, h.articles, h.next_poll and h.next_poll.isoformat()) for h in health]
     assert ("127.0.0.1", "removed", 0, None) in rows  # no title: named by its host; not polled: no next fetch
     assert status["counts"]["feeds"] == 2 and status["counts"]["feeds_in_error"] == 0
+
+
+def test_a_story_without_news_ranks_below_every_news_story() -> None:
+    live = RankSignals(1, 6, 6, NOW - timedelta(minutes=10), news=False)  # a busy live blog, fresh
+    small = sig(2, 1, 30)  # one outlet, a day and more old
+    assert rank_stories([live, small], NOW, limit=10) == [2, 1]
+    assert rank_stories([live], NOW, limit=10) == [1]  # still listed when nothing else is

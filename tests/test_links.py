@@ -154,3 +154,65 @@ def test_stories_from_untagged_feeds_get_their_names_as_topics(db: Database, con
         assert topics_of(s, story)[:2] == ["harbour board", "kessler dam"]
         labels = s.scalars(select(Topic.label).where(Topic.key == "kessler dam")).all()
         assert labels == ["Kessler Dam"]
+
+
+def rows_naming(s: Session, story_id: int) -> list[tuple[str, int]]:
+    relations = s.execute(
+        select(StoryRelation.story_id, StoryRelation.related_id).where(
+            (StoryRelation.story_id == story_id) | (StoryRelation.related_id == story_id)
+        )
+    ).all()
+    topics = s.scalars(select(StoryTopic.story_id).where(StoryTopic.story_id == story_id)).all()
+    return [("relation", a) for a, _ in relations] + [("topic", t) for t in topics]
+
+
+def test_a_merge_removes_the_absorbed_storys_lists_topics_and_places(db: Database, config: Config) -> None:
+    from aggregator.stories.cluster import _merge
+
+    with db.session() as s:
+        stories = world(s)
+        update_story_links(s, [stories["inquiry"].id, stories["early"].id], config, NOW)
+        early = stories["early"]
+        assert rows_naming(s, early.id)  # it has a list, topics, and a place in the inquiry's list
+        _merge(s, early.id, stories["inquiry"].id, NOW)
+        s.flush()
+        assert rows_naming(s, early.id) == []
+        assert stories["inquiry"].id in stale_story_ids(s, config, NOW)  # its list is computed again
+
+
+def test_the_next_links_run_cleans_rows_left_on_merged_stories(db: Database, config: Config) -> None:
+    """Rows an older version left on stories merged since: removed by the next links run."""
+    with db.session() as s:
+        stories = world(s)
+        update_story_links(s, [stories["inquiry"].id, stories["early"].id], config, NOW)
+        early = stories["early"]
+        assert rows_naming(s, early.id)
+        early.merged_into_id = stories["inquiry"].id  # merged without cleaning, as before
+        s.flush()
+        update_story_links(s, [stories["prize"].id], config, NOW)
+        assert rows_naming(s, early.id) == []
+
+
+def test_junk_categories_never_become_topics_and_ignore_categories_is_honoured(
+    db: Database, config: Config
+) -> None:
+    from dataclasses import replace
+
+    from aggregator.config import FeedConfig
+
+    url = "http://127.0.0.1:9/fox.xml"
+    config = replace(config, feeds=(FeedConfig(url=url, ignore_categories=("HARBOUR NEWS",)),))
+    with db.session() as s:
+        fox = make_feed(s, url, title="FOX News", now=NOW)
+        raw = [
+            "8806b50a-77d2-59c2-99ad-b52ad3f85705", "fnc", "fnc/politics", "article", "FOX News", "PAID",
+            "fox-news/person/joe-biden", "Harbour News", "Tom Writer",
+        ]  # fmt: skip
+        a = make_article(
+            s, fox, title="Joe Biden visits the harbour", published=NOW - timedelta(hours=1),
+            summary="<p>Joe Biden toured the harbour on Monday.</p>", categories=raw, author="Tom Writer",
+        )  # fmt: skip
+        story = make_story(s, [a], now=NOW)
+        update_story_links(s, [story.id], config, NOW)
+        assert topics_of(s, story) == ["joe biden"]
+        assert s.scalars(select(Topic.label)).all() == ["Joe Biden"]

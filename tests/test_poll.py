@@ -197,6 +197,21 @@ def test_whether_the_feed_dated_an_entry_is_stored(
     assert (a2.dated, a2.published_at) == (True, datetime(2026, 11, 26, 10, tzinfo=UTC))
 
 
+def test_an_undated_entry_keeps_its_first_seen_time_when_fetched_again_or_edited(
+    feed_server: FeedServer, db: Database, cfg: Config
+) -> None:
+    """The front page counts an undated item as fresh once, when first seen: later fetches never move it."""
+    undated = rss(("u1", "First")).replace(b"<pubDate>Thu, 26 Nov 2026 10:00:00 GMT</pubDate>", b"")
+    url = feed_server.route("/f.xml", undated)
+    add(db, url)
+    poll(db, cfg)
+    poll(db, cfg, minutes=31)  # the same entry again
+    feed_server.route("/f.xml", undated.replace(b"First", b"First, updated"))
+    poll(db, cfg, minutes=62)  # edited by the publisher, still without a date
+    (a1,) = articles(db)
+    assert (a1.title, a1.dated, a1.published_at) == ("First, updated", False, NOW)
+
+
 def test_same_url_from_another_feed_is_a_duplicate(
     feed_server: FeedServer, db: Database, cfg: Config
 ) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,10 +22,12 @@ from alembic.runtime.migration import MigrationContext
 
 from aggregator.config import config_from_dict
 from aggregator.db import Database, check_schema, upgrade
-from aggregator.db.models import Base
+from aggregator.db.models import Base, NewsletterSend, Run
 from aggregator.errors import LockedError
 from aggregator.ingest.feeds import sync_config_feeds
-from aggregator.run.locking import run_lock
+from aggregator.publish.mailer import DirTransport
+from aggregator.publish.newsletter import run_newsletter
+from aggregator.run.locking import newsletter_lock, run_lock
 from aggregator.run.pipeline import run_cycle
 
 from .conftest import NOW
@@ -124,6 +128,24 @@ def test_full_cycle_on_postgresql(pg_url: str, feed_server: FeedServer, tmp_path
         assert relations and relations > 0
         assert next_id is not None and top is not None and next_id > top
         assert (tmp_path / "site" / "index.html").is_file()
+
+        # The newsletter: its own advisory lock, the claim's compare-and-set, the run records' owners.
+        with newsletter_lock(db, config.data_dir):
+            with (
+                pytest.raises(LockedError, match="delivering the newsletter"),
+                newsletter_lock(db, config.data_dir),
+            ):
+                pass
+            with run_lock(db, config.data_dir):  # another key: both can be held
+                pass
+        mail = replace(config, newsletter=replace(config.newsletter, recipients=("reader@aggregator.test",)))
+        result = run_newsletter(db, mail, NOW, DirTransport(tmp_path / "eml"))
+        assert [o.state for o in result.outcomes] == ["sent"]
+        assert len(list((tmp_path / "eml").glob("*.eml"))) == 1
+        with db.session() as s:
+            (row,) = s.query(NewsletterSend).all()
+            assert (row.state, row.attempts, row.attempted_at) == ("sent", 1, NOW)
+            assert {r.owner for r in s.query(Run)} == {f"{socket.gethostname()}:{os.getpid()}"}
     finally:
         with db.engine.begin() as conn:
             from sqlalchemy import text

@@ -29,6 +29,8 @@ PURE = (
     "aggregator.stories.features",
     "aggregator.stories.copies",
     "aggregator.stories.model",
+    "aggregator.stories.categories",
+    "aggregator.stories.headline",
     "aggregator.ingest.schedule",
     "aggregator.ingest.outlets",
 )

@@ -300,7 +300,7 @@ def test_failed_render_leaves_the_published_site_untouched(
         story = s.get(Story, world["prize"])
         assert story is not None
         story.title = "A new headline that changes several pages"
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(RenderError, match=r"cannot write the site to .*: No space left on device"):
         render_site(db, config, NOW, site)
     monkeypatch.undo()
     assert site.resolve() == published
@@ -513,3 +513,75 @@ def test_refuses_to_publish_inside_a_build(db: Database, config: Config, site: P
         render_site(db, config, NOW, site / "nested")
     with pytest.raises(RenderError, match="inside a published build"):
         render_site(db, config, NOW, site.resolve())
+
+
+def test_what_a_killed_render_left_is_removed_by_the_next_one_even_with_nothing_new(
+    db: Database, config: Config, site: Path
+) -> None:
+    builds = publish.builds_dir(site)
+    published = site.resolve()
+    partial = builds / "99999-deadbeef"  # killed while writing pages: no manifest yet
+    (partial / "stories").mkdir(parents=True)
+    (partial / "stories" / "1.html").write_bytes(b"<html><body><h1>Half a pa")
+    (published / f"{publish.MANIFEST}.tmp-99999").write_text("{", encoding="utf-8")  # killed mid-manifest
+    os.symlink(os.path.relpath(partial, site.parent), site.parent / f"{site.name}.tmp-99999")  # mid-swap
+
+    result = render_site(db, config, NOW, site)
+    assert not result.swapped  # nothing new: still, the leftovers go
+    assert not partial.exists()
+    assert not (published / f"{publish.MANIFEST}.tmp-99999").exists()
+    assert not (site.parent / f"{site.name}.tmp-99999").is_symlink()
+    assert site.resolve() == published and (published / "index.html").is_file()
+
+
+def test_front_page_ranks_news_by_news_coverage_and_non_news_last(
+    db: Database, config: Config, tmp_path: Path
+) -> None:
+    with db.session() as s:
+        feeds = [make_feed(s, f"http://127.0.0.1:9/f{i}.xml", title=f"Outlet {i}", now=NOW) for i in range(4)]
+
+        def art(feed: int, title: str, hours: float) -> Any:
+            return make_article(
+                s,
+                feeds[feed],
+                title=title,
+                published=NOW - timedelta(hours=hours),
+                summary=f"<p>{title}.</p>",
+            )
+
+        ban = make_story(
+            s, [art(i, f"Canada bans assault-style weapons ({i})", 20) for i in range(3)], now=NOW
+        )
+        live = make_story(
+            s, [art(i, f"Coronavirus live updates: cases pass 3 million ({i})", 1) for i in range(4)], now=NOW
+        )
+        promos = [art(i, f"Orchestra Nights | Official Trailer ({i})", 0.2) for i in (1, 2, 3)]
+        prize = make_story(s, [art(0, "Orchestra wins national prize", 26), *promos], now=NOW)
+    render_site(db, config, NOW, tmp_path / "site")
+    cards = parse_html(tmp_path / "site/index.html").xpath("//ol[contains(@class, 'top-stories')]/li")
+    links = [c.xpath(".//h2/a")[0].get("href") for c in cards]
+    # Three outlets of news beat one outlet whose story only trailers keep fresh; the live blog comes last.
+    assert links == [f"stories/{ban.id}.html", f"stories/{prize.id}.html", f"stories/{live.id}.html"]
+
+
+def test_story_page_chips_carry_no_feed_internal_junk(db: Database, config: Config, tmp_path: Path) -> None:
+    from aggregator.stories.links import update_story_links
+
+    with db.session() as s:
+        fox = make_feed(s, "http://127.0.0.1:9/fox.xml", title="FOX News", now=NOW)
+        cnn = make_feed(s, "http://127.0.0.1:9/cnn.xml", title="CNN", now=NOW)
+        raw = ["6ff9ddc6-ae62-588c-8351-6dbf9b2d1b8b", "fnc", "fnc/sports", "article", "Fox News",
+               "fox-news/world/conflicts/iran", "Yael Halon"]  # fmt: skip
+        a = make_article(
+            s, fox, title="Iran fires missiles at Gulf tanker", published=NOW - timedelta(hours=2),
+            summary="<p>Iran fired missiles, said Admiral Ali Fadavi.</p>", categories=raw, author="Yael Halon",
+        )  # fmt: skip
+        b = make_article(
+            s, cnn, title="Tanker hit in the Gulf", published=NOW - timedelta(hours=1),
+            summary="<p>Admiral Ali Fadavi said the navy acted.</p>",
+        )  # fmt: skip
+        story = make_story(s, [a, b], now=NOW)
+        update_story_links(s, [story.id], config, NOW)
+    render_site(db, config, NOW, tmp_path / "site")
+    page = parse_html(tmp_path / f"site/stories/{story.id}.html")
+    assert texts(page.xpath("//section[@id='topics']//a")) == ["Admiral Ali Fadavi", "Iran", "Gulf"]

@@ -15,10 +15,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import DatabaseError, SchemaOutdatedError
+from ..errors import DatabaseBusyError, DatabaseError, SchemaOutdatedError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,53 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def problem(e: BaseException) -> str:
+    """One line saying what went wrong, from a driver error wrapped by SQLAlchemy (without its SQL, its
+    parameters and its "Background on this error" link) or any other exception."""
+    cause = getattr(e, "orig", None) or e
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    hint = next((h for key, h in _HINTS.items() if key in text), "")
+    return text + hint
+
+
+_HINTS = {
+    "malformed": ": the file is damaged; restore it from a backup (or try `sqlite3 FILE .recover`)",
+    "not a database": ": this file is not an SQLite database (check storage.database_url / data_dir)",
+    "readonly": ": the database is read-only here (file or folder permissions, a read-only mount)",
+    "disk is full": ": free some disk space and run again",
+    "disk I/O error": ": the disk failed to read or write (full, unplugged or failing)",
+}
+
+
+def is_unusable(e: SQLAlchemyError) -> bool:
+    """Whether ``e`` says the database cannot be used (damaged, read-only, full, unreachable), as opposed to a
+    mistake in a statement (IntegrityError, ProgrammingError, ...: programming errors, left to propagate)."""
+    return isinstance(e, OperationalError) or type(e) is SQLAlchemyDatabaseError
+
+
+def _folder_for(path: Path) -> None:
+    """Create the folder an SQLite file goes in, or say in one line why it cannot be."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DatabaseError(
+            f"cannot put the database in {folder}: it is a file, not a folder (see storage.data_dir)"
+        ) from None
+    except OSError as e:
+        raise DatabaseError(
+            f"cannot create the folder {folder} for the database: {e.strerror or e} (see storage.data_dir)"
+        ) from e
+    if path.is_dir():
+        raise DatabaseError(f"the database path {path} is a folder, not a file")
+
+
+def is_busy(error: OperationalError) -> bool:
+    """SQLite's answer when the busy timeout ran out waiting for another connection's lock."""
+    text = str(error.orig)
+    return "database is locked" in text or "database table is locked" in text
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, foreign keys and a busy timeout, and their folder is created."""
     try:
@@ -41,8 +89,8 @@ def make_engine(url: str) -> Engine:
     except SQLAlchemyError as e:
         raise DatabaseError(f"bad database URL {url!r}: {e}") from e
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _folder_for(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -62,8 +110,23 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions.begin() as s:
-            yield s
+        """A transaction. SQLite's "database is locked" (another writer held it past the busy timeout)
+        becomes :class:`DatabaseBusyError`; a database that cannot be used (damaged, read-only, full)
+        becomes :class:`DatabaseError`: both one line, not a traceback."""
+        try:
+            with self._sessions.begin() as s:
+                yield s
+        except OperationalError as e:
+            if is_busy(e):
+                raise DatabaseBusyError(
+                    f"the database {self.describe()} is busy: another process kept it locked for more than "
+                    f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s; nothing was written by this transaction, try again"
+                ) from e
+            raise DatabaseError(f"the database {self.describe()} cannot be used: {problem(e)}") from e
+        except SQLAlchemyError as e:
+            if not is_unusable(e):
+                raise
+            raise DatabaseError(f"the database {self.describe()} cannot be used: {problem(e)}") from e
 
     def describe(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
@@ -92,17 +155,35 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str]:
-    """Create or upgrade the schema; returns (revision before, revision after)."""
-    before = current_revision(db.engine)
+    """Create or upgrade the schema; returns (revision before, revision after). A database written by a newer
+    aggregator, or one that cannot be read or written, is refused in one line and left as it is."""
     try:
+        before = current_revision(db.engine)
+        if before is not None and not _known(db, before):
+            raise SchemaOutdatedError(_newer_message(db, before))
         command.upgrade(_alembic_config(db.engine), revision)
+        return before, current_revision(db.engine) or ""
     except SQLAlchemyError as e:
-        raise DatabaseError(f"upgrading {db.describe()} failed: {e}") from e
-    return before, current_revision(db.engine) or ""
+        raise DatabaseError(f"cannot create or upgrade the database {db.describe()}: {problem(e)}") from e
 
 
 def downgrade(db: Database, revision: str = "base") -> None:
     command.downgrade(_alembic_config(db.engine), revision)
+
+
+def _known(db: Database, revision: str) -> bool:
+    script = ScriptDirectory.from_config(_alembic_config(db.engine))
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic raises its own CommandError for an unknown revision
+        return False
+
+
+def _newer_message(db: Database, revision: str) -> str:
+    return (
+        f"the database {db.describe()} is at revision {revision}, which this version of aggregator does not "
+        f"know (it expects {head_revision()}); it was written by a newer aggregator: upgrade aggregator"
+    )
 
 
 def check_schema(db: Database) -> None:
@@ -110,7 +191,7 @@ def check_schema(db: Database) -> None:
     try:
         current = current_revision(db.engine)
     except SQLAlchemyError as e:
-        raise DatabaseError(f"cannot open the database {db.describe()}: {e}") from e
+        raise DatabaseError(f"cannot open the database {db.describe()}: {problem(e)}") from e
     head = head_revision()
     if current == head:
         return
@@ -118,16 +199,8 @@ def check_schema(db: Database) -> None:
         raise SchemaOutdatedError(
             f"the database {db.describe()} has no aggregator schema yet: run `aggregator init` to create it"
         )
-    script = ScriptDirectory.from_config(_alembic_config(db.engine))
-    try:
-        known = script.get_revision(current) is not None
-    except Exception:  # alembic raises its own CommandError for an unknown revision
-        known = False
-    if not known:
-        raise SchemaOutdatedError(
-            f"the database {db.describe()} is at revision {current}, which this version of aggregator does not "
-            f"know (it expects {head}); it was written by a newer aggregator: upgrade aggregator"
-        )
+    if not _known(db, current):
+        raise SchemaOutdatedError(_newer_message(db, current))
     raise SchemaOutdatedError(
         f"the database {db.describe()} is at revision {current}, behind this version of aggregator ({head}): "
         "run `aggregator init` to upgrade it"

@@ -19,9 +19,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    exists,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from .states import ExtractStatus, FeedStatus, RunOutcome, SendState
 
@@ -196,6 +199,21 @@ class StoryArticle(Base):
     similarity: Mapped[float] = mapped_column(Float, default=0.0)
 
 
+def live_story() -> ColumnElement[bool]:
+    """The stories shown on the site: not merged into another, and holding at least one article. A story
+    whose every article went with a removed feed is *retired*: its row stays, so its page can say so."""
+    return and_(
+        Story.merged_into_id.is_(None), exists().where(StoryArticle.story_id == Story.id).correlate(Story)
+    )
+
+
+def retired_story() -> ColumnElement[bool]:
+    """Stories that are not merged and hold no article (see :func:`live_story`)."""
+    return and_(
+        Story.merged_into_id.is_(None), ~exists().where(StoryArticle.story_id == Story.id).correlate(Story)
+    )
+
+
 class StoryRelation(Base):
     """The "More on this story" list: ranked related stories."""
 
@@ -245,7 +263,8 @@ class NewsletterSend(Base):
     message: Mapped[bytes | None] = mapped_column(LargeBinary)  # the exact bytes, so a retry resends the same
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # counted when an attempt starts, before connecting
+    attempted_at: Mapped[datetime | None]  # when the last attempt started
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -261,3 +280,4 @@ class Run(Base):
     outcome: Mapped[RunOutcome] = mapped_column(EnumString(RunOutcome), default=RunOutcome.RUNNING)
     detail: Mapped[str | None] = mapped_column(Text)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(300))  # "host:pid" of the process running the step

@@ -26,6 +26,8 @@ class SendState(StrEnum):
     """A digest period in the newsletter's send ledger."""
 
     BUILT = "built"  # message stored, not delivered yet
+    SENDING = "sending"  # claimed by a process delivering it; left so by a process killed mid-delivery
+    UNCONFIRMED = "unconfirmed"  # the server may have taken it (no answer to DATA): delivered once more
     SENT = "sent"  # the transport accepted it
     FAILED = "failed"  # the last delivery failed; retried on the next run
     EMPTY = "empty"  # nothing new in the period: no message
@@ -39,3 +41,4 @@ class RunOutcome(StrEnum):
     PARTIAL = "partial"  # it completed, but some feeds, pages or digests failed
     SKIPPED = "skipped"  # not due (the newsletter)
     ERROR = "error"  # it stopped with an error
+    INTERRUPTED = "interrupted"  # its process died (killed, crashed) before recording the end

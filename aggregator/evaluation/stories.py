@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import StoriesConfig
-from ..stories.cluster import CLUSTER_BATCH
-from ..stories.engine import StoryEngine
+from ..stories.engine import StoryEngine, cluster_stream
 from ..stories.model import JoinModel
 from .data import EvalArticle, EvalDataError, load_articles, stream_order
 from .metrics import bcubed, pairwise
@@ -50,15 +49,9 @@ def cluster_articles(
     assigned: dict[str, int] = {}
     duplicates = merges = 0
     started = time.perf_counter()
-    ordered = stream_order(articles)
-    for start in range(0, len(ordered), CLUSTER_BATCH):
-        batch = ordered[start : start + CLUSTER_BATCH]
-        for article in batch:
-            engine.observe(article.doc)
-        for article in batch:
-            result = engine.add(article.doc)
-            assigned[article.doc.id] = result.story_id
-            duplicates += result.duplicate_of is not None
+    for doc, result in cluster_stream(engine, [a.doc for a in stream_order(articles)]):
+        assigned[doc.id] = result.story_id
+        duplicates += result.duplicate_of is not None
     elapsed = time.perf_counter() - started
     return assigned, duplicates, merges, elapsed
 

@@ -50,6 +50,7 @@ from ..db.models import Article, Feed
 from ..db.states import ExtractStatus
 from ..errors import ExtractError, FetchError
 from ..ingest.http import PAGE_ACCEPT, Fetcher, FetchOptions, Response
+from ..ingest.limits import AUTHOR_MAX, EXTRACTED_TEXT_MAX, cut, fitting_url
 from ..ingest.robots import RobotsCache, host_key
 from ..sanitize import html_to_text, safe_url
 from .worker import Extracted, ExtractPool
@@ -281,16 +282,16 @@ def record_success(session: Session, article_id: int, extracted: Extracted, now:
     article = session.get(Article, article_id)
     if article is None:  # deleted with its feed while the page was fetched
         return
-    article.extracted_text = extracted.text
+    article.extracted_text = cut(extracted.text, EXTRACTED_TEXT_MAX)
     article.extract_status, article.extract_error = ExtractStatus.DONE, None
     article.extract_attempts += 1
     article.extract_after = None
     if not article.language and extracted.language:
         article.language = extracted.language
     if not article.author and extracted.author:
-        article.author = extracted.author[:500]
+        article.author = cut(extracted.author, AUTHOR_MAX)
     if not article.image_url and extracted.image:
-        article.image_url = extracted.image
+        article.image_url = fitting_url(extracted.image)
     if not article.dated and extracted.published is not None and extracted.published <= now:
         article.published_at, article.dated = extracted.published, True  # the page's own date
 

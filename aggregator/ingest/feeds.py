@@ -6,14 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..config import FeedConfig, check_http_url
-from ..db.models import Article, Feed
+from ..config import Config, FeedConfig, check_http_url
+from ..db.models import URL_LEN, Article, Feed, StoryArticle
 from ..db.states import FeedStatus
 from ..errors import FeedExistsError, FeedNotFoundError, InvalidFeedURLError
+from ..stories.cluster import recount_stories
 from .guard import AddressPolicy, URLRefusedError, connect_target
+from .limits import FEED_TITLE_MAX, cut
 from .outlets import outlet_of
 
 FULLTEXT_MODES = ("auto", "always", "never")
@@ -23,6 +25,8 @@ def validate_feed_url(url: str, policy: AddressPolicy | None = None) -> str:
     """``url`` stripped, if the HTTP client can fetch it; with ``policy``, an IP address host (or
     localhost) the policy refuses is refused too. Names are judged by their addresses when fetched."""
     url = url.strip()
+    if len(url) > URL_LEN:
+        raise InvalidFeedURLError(url[:100] + "...", f"not a feed URL: longer than {URL_LEN} characters")
     problem = check_http_url(url)
     if problem:
         raise InvalidFeedURLError(url, f"not a feed URL: {problem}")
@@ -70,7 +74,7 @@ def add_feed(
         raise FeedExistsError(url, "this feed is already stored")
     feed = Feed(
         url=url,
-        title=title,
+        title=cut(title.strip(), FEED_TITLE_MAX),
         fulltext=fulltext,
         origin=origin,
         status=FeedStatus.ACTIVE,
@@ -83,13 +87,36 @@ def add_feed(
     return feed
 
 
-def remove_feed(session: Session, url: str) -> int:
-    """Delete a feed and its articles; returns the number of articles deleted."""
+@dataclass(frozen=True)
+class RemovedFeed:
+    articles: int  # articles deleted with the feed
+    stories_updated: int  # stories that kept other articles, recounted
+    stories_retired: int  # stories left with no article
+
+
+def remove_feed(session: Session, url: str, *, config: Config, now: datetime) -> RemovedFeed:
+    """Delete a feed and its articles, and bring the stories that held them in step
+    (:func:`aggregator.stories.cluster.recount_stories`)."""
     feed = get_feed(session, url)
     count = session.scalar(select(func.count()).select_from(Article).where(Article.feed_id == feed.id)) or 0
-    session.delete(feed)
+    touched = list(
+        session.scalars(
+            select(StoryArticle.story_id)
+            .join(Article, Article.id == StoryArticle.article_id)
+            .where(Article.feed_id == feed.id)
+            .distinct()
+        )
+    )
+    own = select(Article.id).where(Article.feed_id == feed.id)
+    copies = list(session.scalars(select(Article.id).where(Article.duplicate_of_id.in_(own))))
+    session.delete(feed)  # the database deletes its articles and their story memberships
     session.flush()
-    return count
+    # Copies of its articles elsewhere are originals now (the database cleared duplicate_of_id): say so.
+    for start in range(0, len(copies), 500):
+        chunk = copies[start : start + 500]
+        session.execute(update(Article).where(Article.id.in_(chunk)).values(duplicate_reason=None))
+    recounted = recount_stories(session, touched, config, now)
+    return RemovedFeed(count, len(recounted.updated), len(recounted.retired))
 
 
 def list_feeds(session: Session) -> list[Feed]:

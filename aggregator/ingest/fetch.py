@@ -29,10 +29,10 @@ from ..config import Config
 from ..db import Database
 from ..db.models import Feed
 from ..db.states import FeedStatus
-from ..errors import FeedNotFoundError, FetchError, ParseError
+from ..errors import DatabaseError, FeedNotFoundError, FetchError, ParseError
 from .feeds import assign_outlet
 from .http import PERMANENT_REDIRECTS, Fetcher, FetchOptions, Redirect, Response
-from .parse import FeedData, parse_feed, parse_feed_timed
+from .parse import FeedData, die_with, parse_feed, parse_feed_timed
 from .schedule import next_fetch_after_error, next_fetch_after_success, parse_max_age, parse_retry_after
 from .store import store_entries
 
@@ -152,6 +152,17 @@ def fetch_feeds(
     return asyncio.run(poller.run(snapshots))
 
 
+def parser_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for parsing feed bodies, which die with this process (:func:`~.parse.die_with`).
+
+    forkserver: this process runs threads and must not fork itself; the fork server starts once with only the
+    parser imported, and each worker forks from it (cheap, nothing else loaded).
+    """
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["aggregator.ingest.parse"])
+    return ProcessPoolExecutor(workers, mp_context=ctx, initializer=die_with, initargs=(os.getpid(),))
+
+
 def _parse_workers(config: Config, feeds: int) -> int:
     workers = config.fetch.parse_workers or os.cpu_count() or 1
     return max(1, min(workers, feeds))
@@ -174,6 +185,9 @@ class _Poller:
         self.progress = progress
         self.total = total
         self.summary = PollSummary()
+        # Set by the first feed that finds the database unusable (damaged, read-only, disk full): the other
+        # feeds are not polled, and the step fails with that one error instead of one per feed.
+        self.stopped: DatabaseError | None = None
         self.workers = _parse_workers(config, total)
         self._pool: Executor | None = None
         self._parses = 0
@@ -189,23 +203,26 @@ class _Poller:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
+        if self.stopped is not None:
+            raise self.stopped
         return self.summary
 
     def _pool_for_parsing(self) -> Executor | None:
         if self.workers <= 1:
             return None
         if self._pool is None:
-            # forkserver: this process runs threads and must not fork itself; the fork server starts once
-            # with only the parser imported, and each worker forks from it (cheap, nothing else loaded).
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["aggregator.ingest.parse"])
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self._pool = parser_pool(self.workers)
         return self._pool
 
     async def _one(self, fetcher: Fetcher, limit: asyncio.Semaphore, snap: FeedSnapshot) -> None:
         try:
             async with limit:
+                if self.stopped is not None:
+                    return
                 outcome = await self._poll(fetcher, snap)
+        except DatabaseError as e:  # not this feed's problem: nothing more can be stored
+            self.stopped = self.stopped or e
+            return
         except Exception as e:  # the one broad catch: record on the feed, carry on with the rest
             log.exception("polling %s failed unexpectedly", snap.url)
             outcome = FeedOutcome(snap.url, "error", error=f"internal error: {type(e).__name__}: {e}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -10,6 +11,7 @@ from email.utils import format_datetime
 from ..errors import OPMLError
 
 MAX_OPML_BYTES = 20 * 1024 * 1024
+MAX_FOLDER_DEPTH = 20  # folders nested deeper still count, under their 20th ancestor's name
 
 
 @dataclass(frozen=True)
@@ -46,19 +48,24 @@ def parse_opml(data: bytes, source: str = "OPML") -> list[OPMLFeed]:
     if body is None:
         raise OPMLError(f"{source}: no <body> element")
     feeds: list[OPMLFeed] = []
-
-    def walk(element: ET.Element, path: tuple[str, ...]) -> None:
-        for outline in element:
-            if outline.tag.lower() != "outline":
-                continue
-            url = _attr(outline, "xmlUrl", "xmlURL", "url") if _attr(outline, "type") != "link" else ""
-            title = _attr(outline, "title", "text")
-            if url:
-                feeds.append(OPMLFeed(url, title, path, _attr(outline, "htmlUrl") or None))
-            # A feed outline may itself contain outlines (some exporters nest); a folder always does.
-            walk(outline, (*path, title) if not url and title else path)
-
-    walk(body, ())
+    # Depth-first in document order, with a stack rather than recursion: nesting is the file's to choose
+    # (10 000 levels of folders are well-formed XML) and must not exhaust Python's stack.
+    stack: list[tuple[Iterator[ET.Element], tuple[str, ...]]] = [(iter(body), ())]
+    while stack:
+        children, path = stack[-1]
+        outline = next(children, None)
+        if outline is None:
+            stack.pop()
+            continue
+        if not isinstance(outline.tag, str) or outline.tag.lower() != "outline":
+            continue
+        url = _attr(outline, "xmlUrl", "xmlURL", "url") if _attr(outline, "type") != "link" else ""
+        title = _attr(outline, "title", "text")
+        if url:
+            feeds.append(OPMLFeed(url, title, path, _attr(outline, "htmlUrl") or None))
+        # A feed outline may itself contain outlines (some exporters nest); a folder always does.
+        folder = not url and title and len(path) < MAX_FOLDER_DEPTH
+        stack.append((iter(outline), (*path, title) if folder else path))
     return feeds
 
 

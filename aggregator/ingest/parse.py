@@ -9,11 +9,17 @@ feedparser 6 does not read it. Whatever the bytes, only :class:`ParseError` esca
 from __future__ import annotations
 
 import calendar
+import contextlib
+import ctypes
 import hashlib
 import io
 import json
 import logging
+import os
 import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +31,17 @@ import feedparser
 
 from ..errors import ParseError
 from ..sanitize import html_to_text, safe_url
+from .limits import (
+    AUTHOR_MAX,
+    CATEGORIES_MAX,
+    CATEGORY_MAX,
+    CONTENT_MAX,
+    FEED_TITLE_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    cut,
+    fitting_url,
+)
 from .urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -119,8 +136,8 @@ def _parse(body: bytes, headers: Mapping[str, str], url: str, now: datetime) -> 
     base = headers.get("content-location") or url
     entries = _unique_guids(_entry(e, base, now) for e in raw_entries)
     return FeedData(
-        title=_text(feed.get("title")),
-        site_url=_absolute(base, feed.get("link")),
+        title=cut(_text(feed.get("title")), FEED_TITLE_MAX),
+        site_url=fitting_url(_absolute(base, feed.get("link"))),
         ttl=_ttl(feed.get("ttl")),
         version=version or "unknown",
         entries=entries,
@@ -218,7 +235,7 @@ def _categories(values: Iterable[Any]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for v in values:
         if isinstance(v, str) and v.strip():
-            seen.setdefault(_text(v)[:200], None)
+            seen.setdefault(cut(_text(v), CATEGORY_MAX), None)
     return tuple(k for k in seen if k)
 
 
@@ -241,6 +258,7 @@ def _finish(
     now: datetime,
 ) -> EntryData:
     entry_hash = _digest(title, link, summary, content, author, categories, published, updated, image)
+    link, image = fitting_url(link), fitting_url(image)
     if not isinstance(guid, str) or not guid.strip():
         guid = link or "hash:" + _digest(title, summary, content)[:40]
     guid = guid.strip()
@@ -250,12 +268,12 @@ def _finish(
     return EntryData(
         guid=guid,
         url=link,
-        canonical_url=canonical_url(link),
-        title=title,
-        summary=summary,
-        content=content,
-        author=author[:500] if author else None,
-        categories=categories,
+        canonical_url=fitting_url(canonical_url(link)),
+        title=cut(title, TITLE_MAX),
+        summary=cut(summary, SUMMARY_MAX),
+        content=cut(content, CONTENT_MAX),
+        author=cut(author, AUTHOR_MAX) if author else None,
+        categories=categories[:CATEGORIES_MAX],
         published_at=published_at,
         dated=published is not None,
         updated_at=min(updated, now) if updated else None,
@@ -303,8 +321,8 @@ def _parse_json_feed(body: bytes, url: str, now: datetime) -> FeedData:
         raise ParseError(url, "not a feed: JSON Feed without an items list")
     entries = _unique_guids(_json_item(item, now) for item in items if isinstance(item, dict))
     return FeedData(
-        title=_text(data.get("title")),
-        site_url=safe_url(_str(data.get("home_page_url"))),
+        title=cut(_text(data.get("title")), FEED_TITLE_MAX),
+        site_url=fitting_url(safe_url(_str(data.get("home_page_url")))),
         ttl=None,
         version=version,
         entries=entries,
@@ -356,3 +374,43 @@ def _escape_text(text: str) -> str:
     import html
 
     return "<p>" + html.escape(text).replace("\n\n", "</p><p>") + "</p>"
+
+
+# --- the parser processes' tie to the process that started them -----------------------------------------
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+WATCH_SECONDS = 0.5
+
+
+def die_with(owner_pid: int) -> None:
+    """Process-pool initializer: this parser process ends as soon as ``owner_pid`` (the process that started
+    the pool) is gone, even mid-parse and even when it was killed with SIGKILL.
+
+    The pool's workers are children of the multiprocessing fork server, which outlives a killed owner, so the
+    kernel's parent-death signal (set too, on Linux) is not enough alone: a watchdog thread checks the owner.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent and _alive(owner_pid):
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process not yet reaped by its parent is a zombie: gone for us
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True

@@ -9,7 +9,8 @@ Guarantee: a web server following ``<out>`` sees either the whole old site or th
 mix or a half-written page; a render that fails before the swap leaves the published site untouched. The
 previous build is kept until the next swap, so a reader that resolved the old link a moment ago can finish.
 Not guaranteed: durability of the new pages on power loss (files are not fsynced, for speed; the next
-render rewrites whatever differs).
+render rewrites whatever differs). What a render killed mid-publish leaves (an unfinished build, a temporary
+link or manifest) is never served and is removed by the next render, also one that finds nothing changed.
 
 If ``<out>`` is a plain directory written by an older version of aggregator (it holds our manifest), it is
 replaced with two renames (old aside, link in): there is a window of a few microseconds without a site.
@@ -136,11 +137,23 @@ def publish_tree(
     for rel in files:
         if rel.startswith("/") or ".." in rel.split("/") or rel == MANIFEST:
             raise ValueError(f"bad page path {rel!r}")
-    inputs = dict(inputs or {})
+    try:
+        return _publish(out, files, dict(inputs or {}))
+    except RenderError:
+        raise
+    except (
+        OSError
+    ) as e:  # a full disk, no permission, a file where a folder should be: one line, no traceback
+        where = f"{e.filename}: " if e.filename and Path(e.filename) != out else ""
+        raise RenderError(f"cannot write the site to {out}: {where}{e.strerror or e}") from e
+
+
+def _publish(out: Path, files: Mapping[str, bytes | None], inputs: dict[str, str]) -> PublishResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     builds = builds_dir(out)
     with _lock(builds):
         current = published_build(out)
+        _clear_leftovers(out, builds, current)
         old, old_inputs = _read_manifest(current)
         hashes = {}
         for rel, data in files.items():
@@ -172,6 +185,29 @@ def publish_tree(
     kept = len(files) - len(changed)
     log.info("published %s: %d written, %d unchanged, %d removed", out, len(changed), kept, len(removed))
     return PublishResult(out, build, len(files), len(changed), kept, len(removed), swapped=True)
+
+
+def _clear_leftovers(out: Path, builds: Path, current: Path | None) -> None:
+    """Remove what a render killed mid-publish left behind (the publish lock is held, so no render is running):
+    unfinished builds (no manifest), temporary links and manifests, a site moved aside in the middle of a swap.
+    Done at every render, also one that then finds nothing changed."""
+    for entry in builds.iterdir():
+        if entry.is_dir() and not entry.is_symlink() and entry != current and not (entry / MANIFEST).exists():
+            log.info("removing an unfinished build left by an interrupted render: %s", entry)
+            shutil.rmtree(entry, ignore_errors=True)
+    if current is not None:
+        for tmp in current.glob(f"{MANIFEST}.tmp-*"):
+            tmp.unlink(missing_ok=True)
+    for link in out.parent.glob(f"{out.name}.tmp-*"):
+        if link.is_symlink():
+            link.unlink(missing_ok=True)
+    for aside in out.parent.glob(f"{out.name}.old-*"):
+        if not aside.is_dir() or aside.is_symlink():
+            continue
+        if not out.exists() and not out.is_symlink() and (aside / MANIFEST).is_file():
+            os.rename(aside, out)  # killed between moving the old site aside and linking the new one in
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
 
 
 def _refuse_inside_a_build(out: Path) -> None:

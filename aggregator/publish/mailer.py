@@ -1,11 +1,14 @@
 """Delivering finished email messages: SMTP or `.eml` files in a directory.
 
-A transport gets the exact bytes the send ledger stored and either returns (the message was accepted)
-or raises :class:`DeliveryError` (nothing can be assumed delivered). Nothing here decides what to send.
+A transport gets the exact bytes the send ledger stored and either returns (the message was accepted),
+raises :class:`DeliveryError` (it was not: nothing can be assumed delivered), or raises
+:class:`DeliveryUnknownError` (the whole message went to the server, which then gave no answer: it may
+have been delivered). Nothing here decides what to send.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -26,6 +29,11 @@ Security = Literal["starttls", "tls", "none"]
 
 class DeliveryError(NewsletterError):
     """The transport did not accept the message; the send is to be retried."""
+
+
+class DeliveryUnknownError(DeliveryError):
+    """The message was sent in full but the server's answer never came (timeout, dropped connection):
+    it may or may not have been delivered."""
 
 
 class Transport(Protocol):
@@ -64,7 +72,13 @@ class SmtpTransport:
                 smtp.ehlo()
             if self.username:
                 smtp.login(self.username, self.password)
-            refused = smtp.sendmail(sender, list(recipients), message)
+            refused = _send(smtp, message, sender, recipients)
+        except _NoAnswer as e:
+            cause = e.__cause__
+            raise DeliveryUnknownError(
+                f"{where} took the message but gave no answer ({type(cause).__name__}: {cause}): "
+                "it may have been delivered"
+            ) from cause
         except smtplib.SMTPRecipientsRefused as e:
             raise DeliveryError(f"{where} refused every recipient: {_refusals(e.recipients)}") from e
         except smtplib.SMTPAuthenticationError as e:
@@ -87,6 +101,51 @@ class SmtpTransport:
             log.warning("%s refused some recipients: %s", where, _refusals(refused))
         accepted = len(recipients) - len(refused)
         return f"{where} ({accepted} recipient{'s' if accepted != 1 else ''})"
+
+
+class _NoAnswer(Exception):
+    """Internal: the final dot went out, the server's reply did not come back (``__cause__`` says why)."""
+
+
+def _send(
+    smtp: smtplib.SMTP, message: bytes, sender: str, recipients: Sequence[str]
+) -> dict[str, tuple[int, bytes]]:
+    """What :meth:`smtplib.SMTP.sendmail` does, with the DATA reply read apart from the rest, so that a
+    connection lost after the whole message went out is told from one lost before (nothing delivered)."""
+    smtp.ehlo_or_helo_if_needed()
+    code, reply = smtp.mail(sender)
+    if code != 250:
+        _reset(smtp)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for rcpt in recipients:
+        code, reply = smtp.rcpt(rcpt)
+        if code not in (250, 251):
+            refused[rcpt] = (code, reply)
+    if len(refused) == len(recipients):
+        _reset(smtp)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = smtp.docmd("data")
+    if code != 354:
+        _reset(smtp)
+        raise smtplib.SMTPDataError(code, reply)
+    payload = re.sub(rb"(?m)^\.", b"..", message)  # dot-stuffing, as smtplib does
+    if not payload.endswith(b"\r\n"):
+        payload += b"\r\n"
+    smtp.send(payload + b".\r\n")
+    try:
+        code, reply = smtp.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as e:
+        raise _NoAnswer() from e
+    if code != 250:
+        _reset(smtp)
+        raise smtplib.SMTPDataError(code, reply)
+    return refused
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        smtp.rset()
 
 
 def _close(smtp: smtplib.SMTP) -> None:

@@ -1,15 +1,17 @@
 """The email digest: what is new in the stories since the last digest, built, recorded and delivered.
 
-Data flow of one run (:func:`run_newsletter`)::
+Data flow of one run (:func:`run_newsletter`, under the newsletter lock)::
 
-    ledger: pending digests (built/failed) -> deliver each again, same bytes   (stop at the first failure)
+    ledger: pending digests (built/failed/unconfirmed/sending) -> deliver each again, same bytes
+            (stop at the first one not sent)
     ledger: period = (end of the last digest, now]   (first digest: now - lookback_hours)
     story tables -> load_coverage -> select_digest_stories (pure) -> Digest
     Digest -> render_digest (Jinja2, css-inline) -> compose_message -> bytes stored in the ledger row
-    transport.deliver(bytes) -> row marked sent / failed
+    claim (sending, attempts + 1) -> transport.deliver(bytes) -> row sent / failed / unconfirmed
 
 **Delivery guarantee (the send ledger, table ``newsletter_sends``): at-least-once, with a stable
-Message-ID, in period order.**
+Message-ID, in period order, and at most one extra copy per delivery of unknown outcome.** The README's
+newsletter section states it for users.
 
 - Every period is covered exactly once: a digest's period starts where the previous ledger row's ended
   (a stretch with nothing new is one ``empty`` row, so the chain has no gaps), and the first one starts
@@ -18,20 +20,25 @@ Message-ID, in period order.**
   not skipped.
 - The message is built once. Its exact bytes, Message-ID included, are committed to the ledger row
   (state ``built``) *before* any delivery is attempted, so a crash after building loses nothing.
+- One process delivers at a time: :func:`run_newsletter` holds the newsletter lock
+  (:func:`aggregator.run.locking.newsletter_lock`) for the whole run, building included, so two runs
+  never build overlapping periods nor deliver one digest twice. Each attempt also claims its row with a
+  compare-and-set on (state, attempts), committed *before* the transport connects: the row becomes
+  ``sending``, ``attempts`` + 1, ``attempted_at`` = now.
 - A row becomes ``sent`` only after the transport accepted the message (the SMTP server answered 250
-  to DATA, or the `.eml` file was renamed into place). A refused or failed delivery marks it ``failed``
-  with the error and the attempt count (shown by ``aggregator status``).
-- Every later run first re-delivers ``built`` and ``failed`` rows, oldest first, with the stored bytes:
-  the reader gets the same Message-ID, Date and content as the first attempt would have had. A new
-  period is only built once no older digest is pending.
-- Hence a crash (or kill) *between the server's acceptance and the ledger update* sends that digest a
-  second time, identical, with the same Message-ID (mail clients and servers can drop the copy); this
-  is the "at least once". With ``delivery = "dir"`` the file name is stable per digest and the file is
-  replaced atomically, so the directory never holds a digest twice.
-- A second run right after a successful one sends nothing; a dry run neither writes the ledger nor
-  sends. Recipients are fixed when a digest is built (a retry goes to the same addresses). A server
-  that accepts the message for some recipients and refuses others counts as sent (logged).
-- Two runs at the same moment are not coordinated here: the caller holds the run lock.
+  to DATA, or the `.eml` file was renamed into place). A refusal, or a failure before the whole message
+  went out, delivered nothing: ``failed``, retried by every later run.
+- Outcome unknown: the whole message went out but no answer came (:class:`DeliveryUnknownError`:
+  ``unconfirmed``), or a ``sending`` row is found by a later run (which holds the lock, so the process
+  that claimed it died mid-attempt). Such a row is delivered once more; if that attempt's answer is lost
+  too it counts as ``sent`` (noted in ``last_error``); a failure before the message went out keeps it
+  ``unconfirmed``. Hence one more identical copy (same Message-ID, Date, bytes) after each crash or lost
+  answer, never one per later run. With ``delivery = "dir"`` the file name is stable per digest and the
+  file is replaced atomically, so the directory never holds a digest twice.
+- Pending rows are delivered oldest first, and a new period is only built once none is pending. A
+  second run right after a successful one sends nothing; a dry run neither writes the ledger nor sends.
+  Recipients are fixed when a digest is built (a retry goes to the same addresses). A server that
+  accepts the message for some recipients and refuses others counts as sent (logged).
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from urllib.parse import urlsplit
 import css_inline
 from apscheduler.triggers.cron import CronTrigger
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..config import Config
@@ -60,13 +67,15 @@ from ..db.states import SendState
 from ..errors import NewsletterError
 from ..sanitize import html_to_text, truncate_words
 from ..stories.coverage import story_coverage
-from .mailer import DeliveryError, DirTransport, SmtpTransport, Transport, safe_name
+from .mailer import DeliveryError, DeliveryUnknownError, DirTransport, SmtpTransport, Transport, safe_name
 
 log = logging.getLogger(__name__)
 
 SUMMARY_WORDS = 60
 HEADLINE_CHARS = 90  # in the Subject line
-PENDING_STATES = (SendState.BUILT, SendState.FAILED)
+# Delivered (again) by the next run. SENDING is pending too: the next run holds the newsletter lock, so a
+# row still SENDING then was left by a process that died mid-delivery.
+PENDING_STATES = (SendState.BUILT, SendState.FAILED, SendState.UNCONFIRMED, SendState.SENDING)
 
 
 # --- selection: pure functions over plain data ------------------------------------------------------
@@ -372,7 +381,7 @@ def compose_message(config: Config, rendered: RenderedDigest, *, message_id: str
 class SendOutcome:
     send_id: int
     period: Period
-    state: SendState  # sent, failed or empty
+    state: SendState  # sent, failed, unconfirmed or empty
     story_count: int
     message_id: str | None = None
     delivered_to: str | None = None
@@ -390,7 +399,8 @@ class NewsletterResult:
 
     @property
     def failed(self) -> list[SendOutcome]:
-        return [o for o in self.outcomes if o.state == SendState.FAILED]
+        """Not delivered, or not known to be (unconfirmed)."""
+        return [o for o in self.outcomes if o.state in (SendState.FAILED, SendState.UNCONFIRMED)]
 
 
 def next_period(session: Session, config: Config, now: datetime) -> Period | None:
@@ -457,32 +467,91 @@ def build_next_digest(db: Database, config: Config, now: datetime) -> int | None
         return row.id
 
 
-def deliver_send(
-    db: Database, config: Config, send_id: int, transport: Transport, now: datetime
-) -> SendOutcome:
-    """Deliver one ledger row's stored message and record the outcome (sent only once accepted)."""
+def _claim(db: Database, send_id: int, now: datetime) -> tuple[NewsletterSend, SendState] | None:
+    """Take the row for one delivery attempt: state ``sending``, attempts + 1, ``attempted_at``, committed
+    before the transport connects. A compare-and-set on (state, attempts): of two processes reading the same
+    row, only one changes it; the other gets None and delivers nothing. Returns the row and the state it
+    had (the row's fields are as read before the claim)."""
     with db.session() as s:
         row = s.get(NewsletterSend, send_id)
-        if row is None or row.message is None:
+        if row is None or row.state not in PENDING_STATES:
+            return None
+        if row.message is None:
             raise NewsletterError(f"newsletter send {send_id} has no stored message to deliver")
-        message, recipients, name = row.message, list(row.recipients), _file_name(row)
-        period, message_id, count = Period(row.period_start, row.period_end), row.message_id, row.story_count
-        retried = row.attempts > 0 or row.created_at < now
+        before, attempts = row.state, row.attempts
+        claimed = s.execute(
+            update(NewsletterSend)
+            .where(
+                NewsletterSend.id == send_id,
+                NewsletterSend.state == before,
+                NewsletterSend.attempts == attempts,
+            )
+            .values(state=SendState.SENDING, attempts=attempts + 1, attempted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        s.expunge(row)
+        return row, before
+
+
+def _settle(db: Database, send_id: int, **values: Any) -> None:
+    with db.session() as s:
+        s.execute(
+            update(NewsletterSend)
+            .where(NewsletterSend.id == send_id, NewsletterSend.state == SendState.SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def deliver_send(
+    db: Database, config: Config, send_id: int, transport: Transport, now: datetime
+) -> SendOutcome | None:
+    """Claim one ledger row, deliver its stored message and record the outcome (see the module docstring).
+
+    None when the row is not pending any more (another process took it or delivered it)."""
+    claim = _claim(db, send_id, now)
+    if claim is None:
+        log.info("newsletter: digest %d is not pending any more; not delivered by this run", send_id)
+        return None
+    row, before = claim
+    assert row.message is not None
+    recipients, name = list(row.recipients), _file_name(row)
+    period, message_id, count = Period(row.period_start, row.period_end), row.message_id, row.story_count
+    retried = row.attempts > 0 or row.created_at < now
+    # SENDING found under the newsletter lock: its process died mid-attempt; UNCONFIRMED: no answer to DATA.
+    uncertain = before in (SendState.SENDING, SendState.UNCONFIRMED)
     if not recipients:
+        _settle(db, send_id, state=before, attempts=row.attempts)
         raise NewsletterError("newsletter.recipients is empty: add at least one address to the config")
     try:
-        where = transport.deliver(message, sender=config.newsletter.sender, recipients=recipients, name=name)
+        where = transport.deliver(
+            row.message, sender=config.newsletter.sender, recipients=recipients, name=name
+        )
+    except DeliveryUnknownError as e:
+        if not uncertain:
+            _settle(db, send_id, state=SendState.UNCONFIRMED, last_error=str(e))
+            log.warning("newsletter: digest %d: %s; it is delivered once more next run", send_id, e)
+            return SendOutcome(
+                send_id, period, SendState.UNCONFIRMED, count, message_id, error=str(e), retried=retried
+            )
+        # The second attempt of unknown outcome: one more copy at most, then it counts as sent.
+        note = f"outcome unknown twice, counted as sent: {e}"
+        _settle(db, send_id, state=SendState.SENT, sent_at=now, last_error=note)
+        log.warning("newsletter: digest %d: %s", send_id, note)
+        return SendOutcome(
+            send_id, period, SendState.SENT, count, message_id, delivered_to=f"{e} (counted)", retried=retried
+        )
     except DeliveryError as e:
-        with db.session() as s:
-            row = s.get_one(NewsletterSend, send_id)
-            row.state, row.attempts, row.last_error = SendState.FAILED, row.attempts + 1, str(e)
+        # Nothing delivered by this attempt; an earlier one of unknown outcome keeps the row unconfirmed.
+        state = SendState.UNCONFIRMED if uncertain else SendState.FAILED
+        _settle(db, send_id, state=state, last_error=str(e))
         log.warning("newsletter: digest %d not delivered (will retry next run): %s", send_id, e)
         return SendOutcome(
             send_id, period, SendState.FAILED, count, message_id, error=str(e), retried=retried
         )
-    with db.session() as s:
-        row = s.get_one(NewsletterSend, send_id)
-        row.state, row.attempts, row.sent_at, row.last_error = SendState.SENT, row.attempts + 1, now, None
+    _settle(db, send_id, state=SendState.SENT, sent_at=now, last_error=None)
     log.info("newsletter: digest %d delivered to %s", send_id, where)
     return SendOutcome(
         send_id, period, SendState.SENT, count, message_id, delivered_to=where, retried=retried
@@ -490,14 +559,27 @@ def deliver_send(
 
 
 def run_newsletter(db: Database, config: Config, now: datetime, transport: Transport) -> NewsletterResult:
-    """Re-deliver pending digests, then build and deliver the next period's (see the module docstring)."""
+    """Re-deliver pending digests, then build and deliver the next period's (see the module docstring).
+
+    Holds the newsletter lock throughout: a second process delivering at the same moment raises
+    :class:`~aggregator.errors.LockedError` at once and sends nothing.
+    """
+    from ..run.locking import newsletter_lock
+
     if not config.newsletter.recipients:
         raise NewsletterError("newsletter.recipients is empty: add at least one address to the config")
+    with newsletter_lock(db, config.data_dir):
+        return _run_newsletter(db, config, now, transport)
+
+
+def _run_newsletter(db: Database, config: Config, now: datetime, transport: Transport) -> NewsletterResult:
     outcomes: list[SendOutcome] = []
     with db.session() as s:
         pending = _pending_ids(s)
     for send_id in pending:
         outcome = deliver_send(db, config, send_id, transport, now)
+        if outcome is None:
+            continue
         outcomes.append(outcome)
         if outcome.state != SendState.SENT:
             return NewsletterResult(tuple(outcomes))  # keep the order: no newer digest before this one
@@ -510,7 +592,9 @@ def run_newsletter(db: Database, config: Config, now: datetime, transport: Trans
     if state == SendState.EMPTY:
         outcomes.append(SendOutcome(new_id, period, SendState.EMPTY, 0))
     else:
-        outcomes.append(deliver_send(db, config, new_id, transport, now))
+        outcome = deliver_send(db, config, new_id, transport, now)
+        if outcome is not None:
+            outcomes.append(outcome)
     return NewsletterResult(tuple(outcomes))
 
 
@@ -608,7 +692,14 @@ def newsletter_status(session: Session) -> dict[str, Any]:
     return {
         "counts": {
             state.value: counts.get(state, 0)
-            for state in (SendState.SENT, SendState.EMPTY, SendState.BUILT, SendState.FAILED)
+            for state in (
+                SendState.SENT,
+                SendState.EMPTY,
+                SendState.BUILT,
+                SendState.FAILED,
+                SendState.UNCONFIRMED,
+                SendState.SENDING,
+            )
         },
         "last_period_end": _iso(session.scalar(select(func.max(NewsletterSend.period_end)))),
         "last_sent": None
@@ -628,6 +719,7 @@ def newsletter_status(session: Session) -> dict[str, Any]:
                 "period_start": _iso(row.period_start),
                 "period_end": _iso(row.period_end),
                 "attempts": row.attempts,
+                "attempted_at": _iso(row.attempted_at),
                 "last_error": row.last_error,
                 "message_id": row.message_id,
             }

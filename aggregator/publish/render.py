@@ -48,6 +48,7 @@ from .views import (
     all_story_refs,
     load_story_views,
     merged_map,
+    retired_story_ids,
     slugify,
     top_stories,
     topic_views,
@@ -208,6 +209,7 @@ def build_site(
         refs = all_story_refs(s)
         views = load_story_views(s, [r.id for r in refs])
         merged = merged_map(s)
+        retired = load_story_views(s, retired_story_ids(s))
         topics = topic_views(s, TOPIC_PAGE_STORIES)
         health = feed_health(s)
     site = Site(make_environment(), config, previous or {})
@@ -217,9 +219,12 @@ def build_site(
     site.page("index.html", "index.html", nav="home", stories=top, hours=config.site.top_hours)
     for view in views.values():
         site.page(story_path(view.id), "story.html", nav="", story=view)
+    for view in retired.values():  # every article went with a removed feed: the old URL still answers
+        site.page(story_path(view.id), "retired.html", nav="", story=view)
     for old, survivor in merged.items():
-        if survivor in views:
-            site.page(story_path(old), "merged.html", nav="", old_id=old, survivor=views[survivor].ref)
+        target = views.get(survivor) or retired.get(survivor)
+        if target is not None:
+            site.page(story_path(old), "merged.html", nav="", old_id=old, survivor=target.ref)
     site.page("topics/index.html", "topics.html", nav="topics", topics=topics)
     for topic in topics:
         site.page(topic_path(topic.topic), "topic.html", nav="topics", topic=topic)
@@ -248,7 +253,7 @@ def build_site(
         ]
     )
 
-    _feeds(site, top, views, merged, stories_by_topic)
+    _feeds(site, top, views, merged, stories_by_topic, retired)
     for name in ASSETS:
         site.files[f"assets/{name}"] = resources.files("aggregator.templates").joinpath(name).read_bytes()
     return site
@@ -299,6 +304,7 @@ def _feeds(
     views: Mapping[int, StoryView],
     merged: Mapping[int, int],
     topics: Mapping[int, TopicView],
+    retired: Mapping[int, StoryView],
 ) -> None:
     fragment = site.env.get_template("feed_story.html")
 
@@ -327,10 +333,14 @@ def _feeds(
     for view in views.values():
         if site.fresh(story_feed_path(view.id), view):
             _story_feed(site, view, story_feed_path(view.id))
+    for view in retired.values():  # its subscribers get a feed with nothing in it, not a 404
+        if site.fresh(story_feed_path(view.id), view):
+            _story_feed(site, view, story_feed_path(view.id))
     for old, survivor in merged.items():
         # subscribers of an absorbed story keep following the survivor
-        if survivor in views and site.fresh(story_feed_path(old), views[survivor]):
-            _story_feed(site, views[survivor], story_feed_path(old))
+        target = views.get(survivor) or retired.get(survivor)
+        if target is not None and site.fresh(story_feed_path(old), target):
+            _story_feed(site, target, story_feed_path(old))
 
 
 def _story_feed(site: Site, view: StoryView, path: str) -> None:

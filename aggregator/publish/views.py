@@ -19,6 +19,11 @@ Top-stories ranking (:func:`rank_score`), for a story with
 
 The logarithm makes the tenth outlet worth less than the second; the half-life lets a fresh two-outlet story
 overtake a day-old five-outlet one. Ties go to the most recent story, then the highest id.
+
+Only news counts (:mod:`aggregator.stories.kinds`): a story's live blogs, round-ups, explainers, podcasts and
+promos add no outlets, momentum or freshness, and a story with no news member at all (its lead is non-news)
+ranks below every news story. An undated article counts from when it was first fetched: its stored time is
+never moved by a later fetch (:mod:`aggregator.ingest.store`), so it makes a story fresh once.
 """
 
 from __future__ import annotations
@@ -31,13 +36,24 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from ..db.models import (
+    Article,
+    Feed,
+    Story,
+    StoryArticle,
+    StoryRelation,
+    StoryTopic,
+    Topic,
+    live_story,
+    retired_story,
+)
 from ..ingest.outlets import Outlet
 from ..sanitize import html_to_text, safe_url
 from ..stories.coverage import story_coverage
+from ..stories.kinds import ItemKind, item_kind
 
 HALF_LIFE_HOURS = 12.0
 MOMENTUM_HOURS = 6.0
@@ -143,6 +159,7 @@ class RankSignals:
     outlets: int
     recent_outlets: int
     last_published: datetime
+    news: bool = True  # False: no member is news (the story's lead is a live blog, round-up, promo, ...)
 
 
 # ---- pure logic -----------------------------------------------------------------------------------
@@ -156,19 +173,20 @@ def rank_score(signals: RankSignals, now: datetime) -> float:
 
 
 def rank_stories(candidates: Iterable[RankSignals], now: datetime, limit: int) -> list[int]:
-    """Story ids, best first."""
+    """Story ids, best first; stories without news after every news story."""
     scored = sorted(
         candidates,
-        key=lambda s: (rank_score(s, now), s.last_published, s.story_id),
+        key=lambda s: (s.news, rank_score(s, now), s.last_published, s.story_id),
         reverse=True,
     )
     return [s.story_id for s in scored[:limit]]
 
 
 def signals_from_articles(
-    story_id: int, coverage: Sequence[tuple[str, datetime]], now: datetime
+    story_id: int, coverage: Sequence[tuple[str, datetime]], now: datetime, *, news: bool = True
 ) -> RankSignals:
-    """Signals from a story's original articles, given as (outlet key, published) pairs (copies left out)."""
+    """Signals from a story's original articles, given as (outlet key, published) pairs (copies left out, and
+    non-news members too when the story has news)."""
     first_by_outlet: dict[str, datetime] = {}
     for outlet, published in coverage:
         if outlet not in first_by_outlet or published < first_by_outlet[outlet]:
@@ -179,6 +197,7 @@ def signals_from_articles(
         outlets=len(first_by_outlet),
         recent_outlets=sum(1 for t in first_by_outlet.values() if since <= t <= now),
         last_published=max(t for _, t in coverage),
+        news=news,
     )
 
 
@@ -250,6 +269,7 @@ class _Member:
     outlet_key: str
     published: datetime
     duplicate_of_id: int | None
+    news: bool = True
 
 
 def top_stories(session: Session, now: datetime, hours: float, limit: int) -> list[int]:
@@ -258,22 +278,31 @@ def top_stories(session: Session, now: datetime, hours: float, limit: int) -> li
     since = now - timedelta(hours=hours)
     rows = session.execute(
         select(
-            StoryArticle.story_id, Article.id, Feed.outlet_key, Article.published_at, Article.duplicate_of_id
+            StoryArticle.story_id,
+            Article.id,
+            Feed.outlet_key,
+            Article.published_at,
+            Article.duplicate_of_id,
+            Article.title,
+            Article.url,
         )
         .join(Article, Article.id == StoryArticle.article_id)
         .join(Feed, Feed.id == Article.feed_id)
         .join(Story, Story.id == StoryArticle.story_id)
-        .where(Story.merged_into_id.is_(None), Story.last_published_at >= since)
+        .where(live_story(), Story.last_published_at >= since)
         .where(Article.published_at <= now)
     )
     members: dict[int, list[_Member]] = defaultdict(list)
-    for story_id, article_id, outlet, published, duplicate_of in rows:
-        members[story_id].append(_Member(article_id, outlet, published, duplicate_of))
+    for story_id, article_id, outlet, published, duplicate_of, title, url in rows:
+        news = item_kind(title or "", "", url) is ItemKind.NEWS
+        members[story_id].append(_Member(article_id, outlet, published, duplicate_of, news))
     candidates = []
     for sid, arts in members.items():
-        coverage = [(m.outlet_key, m.published) for m in story_coverage(arts).originals]
+        originals = story_coverage(arts).originals
+        news = any(m.news for m in originals)
+        coverage = [(m.outlet_key, m.published) for m in originals if m.news or not news]
         if coverage and max(t for _, t in coverage) >= since:
-            candidates.append(signals_from_articles(sid, coverage, now))
+            candidates.append(signals_from_articles(sid, coverage, now, news=news))
     return rank_stories(candidates, now, limit)
 
 
@@ -392,9 +421,12 @@ def build_story_view(
     for view in originals:
         by_outlet[view.outlet_key].append(view)
     groups = tuple(OutletGroup(arts[0].outlet, key, tuple(arts)) for key, arts in by_outlet.items())
-    lead = originals[0] if originals else None
+    by_id = {a.id: a for a in members}
+    # The story row keeps its lead's title (aggregator.stories.headline): the lead is the original so titled.
+    headline = clean_title(story.title) if story.title.strip() else ""
+    lead = next((v for v in originals if v.title == headline), originals[0] if originals else None)
+    headline = headline or (lead.title if lead else "(untitled)")
     timeline = tuple(replace(v, is_copy=coverage.is_copy(v)) for v in ordered)
-    headline = clean_title(story.title) if story.title.strip() else (lead.title if lead else "(untitled)")
     return StoryView(
         id=story.id,
         headline=headline,
@@ -403,7 +435,7 @@ def build_story_view(
         outlet_count=coverage.outlet_count,
         article_count=len(ordered),
         outlets=tuple(g.outlet for g in groups),
-        summary=story_summary(originals, {a.id: a for a in members}),
+        summary=story_summary(([lead] if lead else []) + [v for v in originals if v is not lead], by_id),
         lead=lead,
         groups=groups,
         timeline=timeline,
@@ -429,8 +461,8 @@ def _article_view(article: ArticleRow, outlet: Outlet) -> ArticleView:
 
 
 def story_summary(originals: Sequence[ArticleView], articles: Mapping[int, ArticleRow]) -> Summary | None:
-    """Lead sentences of the first original article with usable text: extracted full text first, else the
-    feed's summary or content. The source outlet is named with the summary."""
+    """Lead sentences of the first article (the story's lead comes first) with usable text: extracted full
+    text first, else the feed's summary or content. The source outlet is named with the summary."""
     for view in originals:
         article = articles[view.id]
         texts = (article.extracted_text, html_to_text(article.summary), html_to_text(article.content))
@@ -445,9 +477,11 @@ _REF_COLUMNS = (Story.id, Story.title, Story.source_count, Story.first_published
 
 
 def story_refs(session: Session, story_ids: Sequence[int]) -> dict[int, StoryRef]:
+    """Refs of those of ``story_ids`` that hold articles (a retired story is never linked to)."""
     refs = {}
     for chunk in _chunks(list(story_ids)):
-        for row in session.execute(select(*_REF_COLUMNS).where(Story.id.in_(chunk))):
+        held = exists().where(StoryArticle.story_id == Story.id)
+        for row in session.execute(select(*_REF_COLUMNS).where(Story.id.in_(chunk), held)):
             refs[row[0]] = _ref(*row)
     return refs
 
@@ -456,12 +490,15 @@ def _ref(story_id: int, title: str, outlets: int, first: datetime, last: datetim
     return StoryRef(story_id, clean_title(title), outlets, first, last)
 
 
+def retired_story_ids(session: Session) -> list[int]:
+    """Stories whose every article was removed with its feed (:func:`aggregator.db.models.retired_story`)."""
+    return list(session.scalars(select(Story.id).where(retired_story()).order_by(Story.id)))
+
+
 def all_story_refs(session: Session) -> list[StoryRef]:
     """Every live story, newest first (archive, search index)."""
     rows = session.execute(
-        select(*_REF_COLUMNS)
-        .where(Story.merged_into_id.is_(None))
-        .order_by(Story.first_published_at.desc(), Story.id.desc())
+        select(*_REF_COLUMNS).where(live_story()).order_by(Story.first_published_at.desc(), Story.id.desc())
     )
     return [_ref(*row) for row in rows]
 
@@ -472,7 +509,7 @@ def topic_views(session: Session, per_topic: int) -> list[TopicView]:
         select(Topic.id, Topic.key, Topic.label, *_REF_COLUMNS)
         .join(StoryTopic, StoryTopic.topic_id == Topic.id)
         .join(Story, Story.id == StoryTopic.story_id)
-        .where(Story.merged_into_id.is_(None))
+        .where(live_story())
         .order_by(Topic.id, Story.last_published_at.desc(), Story.id.desc())
     )
     grouped: dict[int, tuple[TopicRef, list[StoryRef]]] = {}

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..db import Database, RunOutcome, SendState
-from ..errors import AggregatorError
+from ..errors import AggregatorError, LockedError
 from .records import record_step
 
 if TYPE_CHECKING:
@@ -125,10 +125,18 @@ def _newsletter(
     (`aggregator newsletter`); ``transport`` replaces the configured delivery."""
     from ..publish.newsletter import newsletter_step, run_newsletter, transport_for
 
-    if force:
-        result: NewsletterResult | None = run_newsletter(db, config, now, transport or transport_for(config))
-    else:
-        result = newsletter_step(db, config, now, transport)
+    try:
+        if force:
+            result: NewsletterResult | None = run_newsletter(
+                db, config, now, transport or transport_for(config)
+            )
+        else:
+            result = newsletter_step(db, config, now, transport)
+    except LockedError as e:
+        if force:  # asked for by `aggregator newsletter`: not done, say so
+            raise
+        # The cycle's own, while another process delivers: that one is doing the work.
+        return StepResult("newsletter", RunOutcome.SKIPPED, f"newsletter: skipped: {e}")
     if result is None:
         return StepResult("newsletter", RunOutcome.SKIPPED, "newsletter: not due")
     sent, failed = len(result.sent), len(result.failed)
@@ -148,6 +156,8 @@ def _digest_lines(result: NewsletterResult) -> tuple[str, ...]:
             lines.append(f"Nothing new since {o.period.start:%Y-%m-%d %H:%M} UTC: no email.")
         elif o.state == SendState.SENT:
             lines.append(f"{head}, delivered to {o.delivered_to}.")
+        elif o.state == SendState.UNCONFIRMED:
+            lines.append(f"{head}, outcome unknown (delivered once more next run): {o.error}")
         else:
             lines.append(f"{head}, NOT delivered: {o.error}")
     return tuple(lines)
@@ -181,10 +191,13 @@ def run_step(
             result = STEP_FUNCTIONS[step](db, config, clock(), **options)
             record.counts, record.outcome = result.counts, result.outcome
             record.detail = result.line if result.outcome != RunOutcome.OK else None
-    except AggregatorError as e:  # a user's error (no such feed, no recipients): one line, no traceback
+    except (AggregatorError, OSError) as e:
+        # A user's error (no such feed, no recipients) or the machine's (a full disk, no permission): one
+        # line, no traceback.
+        message = e if isinstance(e, AggregatorError) else f"{e.filename or 'file'}: {e.strerror or e}"
         if announce is None:
-            log.error("%s failed: %s", step, e)
-        return StepResult(step, RunOutcome.ERROR, f"{step}: failed: {e}")
+            log.error("%s failed: %s", step, message)
+        return StepResult(step, RunOutcome.ERROR, f"{step}: failed: {message}")
     except Exception as e:  # the one place that catches broadly: a failed stage must not stop the others
         log.exception("%s failed", step)
         return StepResult(step, RunOutcome.ERROR, f"{step}: failed: {type(e).__name__}: {e}")

@@ -68,9 +68,16 @@ def build_scheduler(db: Database, config: Config, clock: Callable[[], datetime])
 
 
 def run_daemon(
-    db: Database, config: Config, clock: Callable[[], datetime], stop: threading.Event | None = None
+    db: Database,
+    config: Config,
+    clock: Callable[[], datetime],
+    stop: threading.Event | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop`` is set); the step in progress finishes first."""
+    """Run until SIGTERM/SIGINT (or ``stop`` is set); the step in progress finishes first.
+
+    ``prepare`` runs once the run lock is held, before the scheduler starts (the CLI syncs the config's
+    feeds there: nothing is written before the lock is taken)."""
     stop = stop or threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -78,6 +85,8 @@ def run_daemon(
         stop.set()
 
     with run_lock(db, config.data_dir):
+        if prepare is not None:
+            prepare()
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         scheduler = build_scheduler(db, config, clock)
         scheduler.start()

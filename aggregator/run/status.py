@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..db.models import Article, Story, Topic
+from ..db.models import Article, Story, Topic, live_story
 from ..fulltext.extract import extraction_status
 from ..ingest.health import FeedHealthState, feed_health
 from ..publish.newsletter import newsletter_status
@@ -51,7 +51,7 @@ def gather_status(session: Session, now: datetime) -> dict[str, Any]:
             "duplicates": count(
                 select(func.count()).select_from(Article).where(Article.duplicate_of_id.is_not(None))
             ),
-            "stories": count(select(func.count()).select_from(Story).where(Story.merged_into_id.is_(None))),
+            "stories": count(select(func.count()).select_from(Story).where(live_story())),
             "topics": count(select(func.count()).select_from(Topic)),
         },
         "runs": last_runs(session),

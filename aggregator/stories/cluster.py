@@ -23,20 +23,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from ..config import Config, StoriesConfig
 from ..db import Database
-from ..db.models import Article, Feed, Story, StoryArticle
+from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic
 from .coverage import story_coverage
 from .doc import stored_article_doc
-from .engine import Assignment, StoryEngine, StoryState
+from .engine import CLUSTER_BATCH, Assignment, StoryEngine, StoryState
+from .headline import headline_of
 from .links import stale_story_ids, update_story_links
 
 log = logging.getLogger(__name__)
-
-CLUSTER_BATCH = 500  # articles clustered per transaction; the engine observes each batch whole first
 
 
 @dataclass
@@ -262,8 +261,9 @@ class _Member:
         return self.article.duplicate_of_id
 
 
-def _refresh(session: Session, engine: StoryEngine, story_ids: Iterable[int], now: datetime) -> None:
-    """Recompute what a story shows from its members, and store the engine's state for the next run."""
+def _refresh(session: Session, engine: StoryEngine | None, story_ids: Iterable[int], now: datetime) -> None:
+    """Recompute what a story shows from its members, and store the engine's state for the next run
+    (without ``engine``, the stored state is kept)."""
     for story_id in sorted(story_ids):
         story = session.get(Story, story_id)
         if story is None:
@@ -278,11 +278,66 @@ def _refresh(session: Session, engine: StoryEngine, story_ids: Iterable[int], no
         if not members:
             continue
         coverage = story_coverage(_Member(a, f.outlet_key) for a, f in members)
-        story.title = coverage.lead.article.title if coverage.lead is not None else members[0][0].title
+        lead = headline_of(
+            [stored_article_doc(a, f) for a, f in members if a.id not in coverage.copy_ids], story.title
+        )
+        story.title = lead.title if lead is not None else members[0][0].title
         story.article_count = len(members)
         story.source_count = coverage.outlet_count
         story.first_published_at = members[0][0].published_at
         story.last_published_at = max(a.published_at for a, _ in members)
         story.updated_at = now
-        state = engine.story(story_id)
+        state = engine.story(story_id) if engine is not None else None
         story.engine_state = state.to_json() if state is not None else story.engine_state
+
+
+@dataclass(frozen=True)
+class Recounted:
+    """What :func:`recount_stories` did: stories recomputed from the articles they kept, and stories retired
+    because none was left."""
+
+    updated: list[int]
+    retired: list[int]
+
+
+def recount_stories(session: Session, story_ids: Iterable[int], config: Config, now: datetime) -> Recounted:
+    """Bring stories that lost articles (their feed was removed) back in step with what they still hold.
+
+    A story with articles left gets its title, counts and times recomputed (:func:`_refresh`; its engine state
+    is kept: the remaining reports are of the same event). A story with none left is retired: no counts, no
+    engine or links state, no topics, and no other story lists it as related; its row stays, so its page (and
+    the pages of stories merged into it) stays reachable and says what happened. The related lists and topics
+    of the stories touched are computed again at once.
+    """
+    ids = sorted(set(story_ids))
+    left = set(_stories_with_members(session, ids))
+    updated = [i for i in ids if i in left]
+    retired = [i for i in ids if i not in left]
+    _refresh(session, None, updated, now)
+    listing: set[int] = set()
+    for start in range(0, len(retired), 500):
+        chunk = retired[start : start + 500]
+        for story in session.scalars(select(Story).where(Story.id.in_(chunk))):
+            story.article_count = story.source_count = 0
+            story.engine_state = story.links_state = None
+            story.updated_at = now
+        listing.update(
+            session.scalars(select(StoryRelation.story_id).where(StoryRelation.related_id.in_(chunk)))
+        )
+        session.execute(delete(StoryRelation).where(StoryRelation.related_id.in_(chunk)))
+        session.execute(delete(StoryTopic).where(StoryTopic.story_id.in_(chunk)))
+    session.flush()
+    relink = sorted((set(updated) | listing) - set(retired))
+    if relink:
+        update_story_links(session, relink, config, now)
+    return Recounted(updated, retired)
+
+
+def _stories_with_members(session: Session, story_ids: list[int]) -> list[int]:
+    found: list[int] = []
+    for start in range(0, len(story_ids), 500):
+        chunk = story_ids[start : start + 500]
+        found += session.scalars(
+            select(StoryArticle.story_id).where(StoryArticle.story_id.in_(chunk)).distinct()
+        )
+    return found

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +54,7 @@ MAX_POSTINGS = 150
 MAX_CANDIDATES = 12
 MAX_NAMES = 120
 RECENT_TITLES = 5
+CLUSTER_BATCH = 500  # articles observed together before each is added (`aggregator cluster`'s batch)
 # Once a story has this many members, older members' weight in its centroids decays (a moving average of
 # about this many): what the story is about now, not everything it ever touched.
 CENTROID_MEMORY = 20
@@ -432,3 +433,17 @@ class StoryEngine:
                 self._drop_from_index(story_id)
                 del self.stories[story_id]
         self.copies.expire(now)
+
+
+def cluster_stream(
+    engine: StoryEngine, docs: Sequence[ArticleDoc], batch: int = CLUSTER_BATCH
+) -> Iterator[tuple[ArticleDoc, Assignment]]:
+    """Each article of ``docs`` (in arrival order) with the engine's decision, in batches observed whole
+    before their articles are added: what ``aggregator cluster`` does with its pending articles, for the
+    evaluation and the benchmarks."""
+    for start in range(0, len(docs), batch):
+        chunk = docs[start : start + batch]
+        for doc in chunk:
+            engine.observe(doc)
+        for doc in chunk:
+            yield doc, engine.add(doc)

@@ -18,27 +18,36 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from .categories import FeedVocabulary
 from .doc import ArticleDoc, stored_article_doc
 from .related import RelatedIndex, RelatedParams, StoryProfile
-from .topics import TopicModel, TopicScore, article_profile, article_topics, story_profile, story_topics
+from .topics import (
+    TopicModel,
+    TopicScore,
+    article_profile,
+    article_topics,
+    displayed_topics,
+    shown_story_topics,
+    story_profile,
+)
 
 log = logging.getLogger(__name__)
 
 ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
-# An inferred topic is shown only with this much confidence (own categories score far above it).
-MIN_TOPIC_SCORE = 0.15
 # Story.links_state holds the story's profile, topics and categories, and what they were computed from: the
 # story's article count and its updated_at (the clustering step moves it whenever it changes the story).
-STATE_VERSION = 2
+STATE_VERSION = 3
+# A feed's categories on nearly all of its latest items describe the feed (aggregator.stories.categories).
+VOCABULARY_ITEMS = 200
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,30 @@ def _window_stories(session: Session, targets: Sequence[Story], window: timedelt
     return list(rows)
 
 
-def _members(session: Session, story_ids: Iterable[int]) -> dict[int, list[ArticleDoc]]:
+def feed_vocabularies(session: Session, config: Config) -> dict[int, FeedVocabulary]:
+    """What each feed's categories are cleaned with: its names, its ``ignore_categories`` setting and the
+    categories on most of its latest ``VOCABULARY_ITEMS`` items."""
+    ignore = {f.url: f.ignore_categories for f in config.feeds}
+    vocabularies = {}
+    for feed in session.scalars(select(Feed)):
+        recent = session.scalars(
+            select(Article.categories)
+            .where(Article.feed_id == feed.id)
+            .order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(VOCABULARY_ITEMS)
+        )
+        vocabularies[feed.id] = FeedVocabulary.build(
+            (feed.title,),
+            (feed.outlet, feed.outlet_key),
+            ignore.get(feed.url, ()),
+            [list(c or ()) for c in recent],
+        )
+    return vocabularies
+
+
+def _members(
+    session: Session, story_ids: Iterable[int], vocabularies: dict[int, FeedVocabulary]
+) -> dict[int, list[ArticleDoc]]:
     ids = list(story_ids)
     members: dict[int, list[ArticleDoc]] = {i: [] for i in ids}
     for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
@@ -84,7 +116,11 @@ def _members(session: Session, story_ids: Iterable[int]) -> dict[int, list[Artic
             .order_by(StoryArticle.story_id, Article.published_at, Article.id)
         )
         for story_id, article, feed in rows:
-            members[story_id].append(stored_article_doc(article, feed))
+            doc = stored_article_doc(article, feed)
+            if doc.categories:
+                vocabulary = vocabularies.get(feed.id) or FeedVocabulary()
+                doc = replace(doc, categories=vocabulary.clean(doc.categories, article.author))
+            members[story_id].append(doc)
     return members
 
 
@@ -108,7 +144,8 @@ class _StoryLinks:
 
     profile: StoryProfile
     topics: list[TopicScore]
-    categories: list[str]  # its articles' feed categories, for the topic model to learn from
+    categories: list[str]  # its articles' feed categories (cleaned), for the topic model to learn from
+    category_outlets: list[str]  # the outlets those categories come from
 
 
 def _is_current(data: Any, article_count: int, updated_at: datetime) -> bool:
@@ -136,7 +173,9 @@ def _from_state(story: Story) -> _StoryLinks | None:
         {t.key: t.score for t in topics if not t.names_only},
         frozenset(data["feeds"]),
     )
-    return _StoryLinks(profile, topics, [str(c) for c in data["categories"]])
+    return _StoryLinks(
+        profile, topics, [str(c) for c in data["categories"]], [str(o) for o in data["category_outlets"]]
+    )
 
 
 def _to_state(story: Story, links: _StoryLinks) -> None:
@@ -148,7 +187,43 @@ def _to_state(story: Story, links: _StoryLinks) -> None:
         "topics": [[t.key, t.label, round(t.score, 4), t.names_only] for t in links.topics],
         "feeds": sorted(links.profile.feeds),
         "categories": links.categories,
+        "category_outlets": links.category_outlets,
     }
+
+
+def drop_story_links(session: Session, story_ids: Sequence[int]) -> int:
+    """Remove everything "More on this story" and the topics hold for ``story_ids`` (stories merged into
+    others): their own lists and topics, and their places in other stories' lists. Those other stories are
+    made stale, so the next links run gives them complete lists again. Returns the rows removed."""
+    if not story_ids:
+        return 0
+    ids = list(story_ids)
+    listing = session.scalars(
+        select(StoryRelation.story_id).where(StoryRelation.related_id.in_(ids)).distinct()
+    ).all()
+    session.execute(
+        update(Story)
+        .where(Story.id.in_([sid for sid in listing if sid not in ids]))
+        .values(links_state=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    removed = session.execute(
+        delete(StoryRelation).where(or_(StoryRelation.story_id.in_(ids), StoryRelation.related_id.in_(ids)))
+    ).rowcount  # type: ignore[attr-defined]
+    removed += session.execute(delete(StoryTopic).where(StoryTopic.story_id.in_(ids))).rowcount  # type: ignore[attr-defined]
+    return int(removed)
+
+
+def drop_merged_story_links(session: Session) -> int:
+    """:func:`drop_story_links` for every merged story still holding such rows (left by an older version)."""
+    merged = select(Story.id).where(Story.merged_into_id.is_not(None))
+    ids = set(session.scalars(select(StoryRelation.story_id).where(StoryRelation.story_id.in_(merged))))
+    ids |= set(session.scalars(select(StoryRelation.related_id).where(StoryRelation.related_id.in_(merged))))
+    ids |= set(session.scalars(select(StoryTopic.story_id).where(StoryTopic.story_id.in_(merged))))
+    removed = drop_story_links(session, sorted(ids))
+    if removed:
+        log.info("story links: removed %d rows of %d merged stories", removed, len(ids))
+    return removed
 
 
 def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int]:
@@ -158,9 +233,9 @@ def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int
     since = now - timedelta(days=config.stories.related_window_days)
     rows = session.execute(
         select(Story.id, Story.article_count, Story.updated_at, Story.links_state).where(
-            Story.merged_into_id.is_(None), Story.last_published_at >= since
+            Story.merged_into_id.is_(None), Story.article_count > 0, Story.last_published_at >= since
         )
-    )
+    )  # article_count 0: retired (every article removed with its feed), nothing to link
     return [story_id for story_id, count, updated, data in rows if not _is_current(data, count, updated)]
 
 
@@ -172,7 +247,9 @@ def update_story_links(
     times.
 
     Stories whose cached profile is current (same article count) are not re-read; given stories always are.
+    Rows left on merged stories are removed first.
     """
+    drop_merged_story_links(session)
     settings = config.stories
     window = timedelta(days=settings.related_window_days)
     targets: dict[int, Story] = {}
@@ -191,29 +268,32 @@ def update_story_links(
         cached = None if sid in targets else _from_state(story)
         if cached is not None:
             links[sid] = cached
-    members = _members(session, [sid for sid in stories if sid not in links])
+    members = _members(
+        session, [sid for sid in stories if sid not in links], feed_vocabularies(session, config)
+    )
     profiles = {doc.id: article_profile(doc) for docs in members.values() for doc in docs}
 
     # The topic model learns from the categorised stories of the window, cached or not.
     model = TopicModel()
     for cached in links.values():
         if cached.categories:
-            model.learn(cached.profile, cached.categories)
-    fresh: dict[int, tuple[list[ArticleDoc], list[StoryProfile], list[str]]] = {}
+            model.learn(cached.profile, cached.categories, cached.category_outlets)
+    fresh: dict[int, tuple[list[ArticleDoc], list[StoryProfile], list[str], list[str]]] = {}
     for sid, docs in members.items():
         if not docs:
             continue
         doc_profiles = [profiles[d.id] for d in docs]
         categories = list(dict.fromkeys(c for d in docs for c in d.categories))
-        fresh[sid] = (docs, doc_profiles, categories)
+        outlets = sorted({d.source for d in docs if d.categories and d.source})
+        fresh[sid] = (docs, doc_profiles, categories, outlets)
         if categories:
-            model.learn(story_profile(sid, docs, doc_profiles, []), categories)
-    for sid, (docs, doc_profiles, categories) in fresh.items():
+            model.learn(story_profile(sid, docs, doc_profiles, []), categories, outlets)
+    for sid, (docs, doc_profiles, categories, outlets) in fresh.items():
         per_article = [
             article_topics(model, d, p, ARTICLE_TOPICS) for d, p in zip(docs, doc_profiles, strict=True)
         ]
-        topics = story_topics(per_article, ARTICLE_TOPICS)
-        links[sid] = _StoryLinks(story_profile(sid, docs, doc_profiles, topics), topics, categories)
+        topics = shown_story_topics(per_article, docs, ARTICLE_TOPICS)
+        links[sid] = _StoryLinks(story_profile(sid, docs, doc_profiles, topics), topics, categories, outlets)
         _to_state(stories[sid], links[sid])
 
     index = RelatedIndex(RelatedParams(window=window))
@@ -226,16 +306,20 @@ def update_story_links(
         lists[sid] = index.related(links[sid].profile, settings.related_count)
         for rel in lists[sid]:
             to_write.setdefault(int(rel.key))  # their lists may now hold this story
+    # Everything is computed before the first write: the write transaction stays short.
+    for sid in to_write:
+        if sid not in lists:
+            lists[sid] = index.related(links[sid].profile, settings.related_count)
     relations = written_topics = 0
     for sid in to_write:
-        ranked = lists.get(sid) or index.related(links[sid].profile, settings.related_count)
+        ranked = lists[sid]
         session.execute(delete(StoryRelation).where(StoryRelation.story_id == sid))
         for rank, rel in enumerate(ranked, 1):
             session.add(
                 StoryRelation(story_id=sid, related_id=int(rel.key), rank=rank, score=round(rel.score, 6))
             )
             relations += 1
-        shown = [t for t in links[sid].topics if t.score >= MIN_TOPIC_SCORE][: settings.topic_count]
+        shown = displayed_topics(links[sid].topics, settings.topic_count)
         rows = _topic_rows(session, shown)
         session.execute(delete(StoryTopic).where(StoryTopic.story_id == sid))
         for rank, topic in enumerate(shown, 1):

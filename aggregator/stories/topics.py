@@ -137,12 +137,15 @@ class TopicModel:
         self._topics: dict[StoryKey, tuple[str, ...]] = {}
         self._labels: dict[str, Counter[str]] = {}
         self._counts: Counter[str] = Counter()
+        self._outlets: dict[str, set[str]] = {}  # the outlets whose own categories hold a key
 
     def __len__(self) -> int:
         return len(self._topics)
 
-    def learn(self, profile: StoryProfile, categories: Sequence[str]) -> None:
-        """Remember a categorised article (its terms and its outlet's categories)."""
+    def learn(self, profile: StoryProfile, categories: Sequence[str], outlets: Iterable[str] = ()) -> None:
+        """Remember a categorised article (its terms and its outlet's categories). ``outlets``: the outlets
+        whose categories these are; a key only one outlet uses is that outlet's private vocabulary, which
+        neighbours lend only to that outlet's articles (:meth:`predict`)."""
         keys = []
         for label in categories:
             key = topic_key(label)
@@ -157,6 +160,8 @@ class TopicModel:
             for key in self._topics[profile.key]:
                 self._counts[key] -= 1
         self._counts.update(keys)
+        for key in keys:
+            self._outlets.setdefault(key, set()).update(o for o in outlets if o)
         self._topics[profile.key] = tuple(keys)
         self._index.add(StoryProfile(profile.key, profile.terms, None, {}, profile.feeds))
 
@@ -169,10 +174,22 @@ class TopicModel:
     def known(self, key: str) -> bool:
         return self._counts.get(key, 0) >= self.params.min_label_count
 
+    def shared(self, key: str, outlet: str | None) -> bool:
+        """Whether neighbours may lend ``key`` to an article of ``outlet``: the key is used by several outlets,
+        by this outlet, or by outlets not recorded."""
+        users = self._outlets.get(key)
+        return not users or len(users) >= 2 or (outlet is not None and outlet in users)
+
     def predict(
-        self, profile: StoryProfile, count: int, categories: Iterable[str] = (), names: Iterable[str] = ()
+        self,
+        profile: StoryProfile,
+        count: int,
+        categories: Iterable[str] = (),
+        names: Iterable[str] = (),
+        outlet: str | None = None,
     ) -> list[TopicScore]:
-        """Ranked topics for an article or story: own categories first, then neighbours' votes and names."""
+        """Ranked topics for an article or story: own categories first, then neighbours' votes and names.
+        ``outlet``: the article's outlet; another outlet's private vocabulary is not lent to it."""
         p = self.params
         scores: dict[str, float] = {}
         for label in categories:
@@ -187,10 +204,11 @@ class TopicModel:
         for n in neighbours:
             vote = confidence * n.score**p.neighbour_power / total
             for key in self._topics.get(n.key, ()):
-                scores[key] = scores.get(key, 0.0) + vote
+                if self.shared(key, outlet):
+                    scores[key] = scores.get(key, 0.0) + vote
         for name in set(names):
             key = topic_key(name)
-            if self.known(key):
+            if self.known(key) and self.shared(key, outlet):
                 scores[key] = scores.get(key, 0.0) + p.name_weight
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
         return [TopicScore(key, self.label(key), score) for key, score in ranked]
@@ -220,7 +238,7 @@ def article_topics(model: TopicModel, doc: ArticleDoc, profile: StoryProfile, co
         return [TopicScore(k, model.label(k), 1.0 - 0.01 * i) for i, k in enumerate(keys[:count])]
     # Sentence-initial words count here: they are only looked up among topics already known.
     names = name_phrases(f"{doc.title}. {doc.summary}. {doc.text[:BODY_CHARS]}", sentence_starts=True)
-    predicted = model.predict(profile, count, names=names)
+    predicted = model.predict(profile, count, names=names, outlet=doc.source or None)
     if not predicted:
         return names_as_topics(doc, count)
     top = predicted[0].score
@@ -272,3 +290,94 @@ def story_profile(
         {t.key: t.score for t in topics if not t.names_only},  # names are in the terms already
         frozenset(d.feed for d in docs if d.feed),
     )
+
+
+NAME_MIN_OUTLETS = 2  # a name is a story's topic when articles of at least this many outlets name it
+_LABEL_STOPWORDS = frozenset(
+    {"and", "of", "the", "in", "for", "on", "to", "a", "an", "at", "by", "with", "de"}
+)
+_VARIANTS: dict[str, tuple[str, ...]] = {}
+for _variant, _key in ALIASES.items():
+    _VARIANTS.setdefault(_key, ())
+    _VARIANTS[_key] += (_variant,)
+
+
+def _story_text(docs: Sequence[ArticleDoc]) -> str:
+    parts = (f"{d.title}. {d.summary}. {d.text[:BODY_CHARS]}" for d in docs)
+    return " " + fold.__wrapped__(" ".join(parts)) + " "
+
+
+def _in_text(topic: TopicScore, text: str, tokens: frozenset[str]) -> bool:
+    """Whether the story's folded text names the topic: the key, one of its aliases, or every content word of
+    its label (a plural ``s`` aside)."""
+    if f" {topic.key} " in text or any(f" {v} " in text for v in _VARIANTS.get(topic.key, ())):
+        return True
+    words = [w for w in fold(topic.label).split() if w not in _LABEL_STOPWORDS and len(w) > 1]
+    return bool(words) and all(
+        w in tokens or w.removesuffix("s") in tokens or f"{w}s" in tokens for w in words
+    )
+
+
+def names_in_several(docs: Sequence[ArticleDoc], count: int) -> list[TopicScore]:
+    """People, places and organisations (capitalised multi-word names) that articles of several outlets in the
+    story name (one outlet's boilerplate does not count), scored by the share of articles naming them (display
+    only: they are in the terms already)."""
+    hits: Counter[str] = Counter()
+    outlets: dict[str, set[str]] = {}
+    labels: dict[str, Counter[str]] = {}
+    for doc in docs:
+        found: set[str] = set()
+        for name in names_as_written(f"{doc.title}. {doc.summary}. {doc.text[:BODY_CHARS]}"):
+            if " " not in name.strip():
+                continue
+            key = topic_key(name)
+            if key and key not in found:
+                found.add(key)
+                labels.setdefault(key, Counter())[name] += 1
+                outlets.setdefault(key, set()).add(doc.source or doc.id)
+        hits.update(found)
+    n = len(docs) or 1
+    ranked = sorted(
+        ((k, c) for k, c in hits.items() if len(outlets[k]) >= NAME_MIN_OUTLETS),
+        key=lambda kv: (-kv[1], kv[0]),
+    )[:count]
+    return [
+        TopicScore(k, min(labels[k].items(), key=lambda kv: (-kv[1], kv[0]))[0], c / n, names_only=True)
+        for k, c in ranked
+    ]
+
+
+def shown_story_topics(
+    per_article: Sequence[Sequence[TopicScore]], docs: Sequence[ArticleDoc], count: int
+) -> list[TopicScore]:
+    """A story's topics as the site may show them: :func:`story_topics`, keeping only topics with evidence in
+    the story's own text or from several outlets, then names that several of its articles mention; a label
+    the category cleaning rejects (an id, a marker, an outlet's own name) is never shown."""
+    from .categories import clean_category  # it builds on this module's normalisation
+
+    feeds = sorted({d.feed for d in docs if d.feed})
+    outlets = sorted({d.source for d in docs if d.source})
+    ranked = story_topics(per_article, count)
+    support: dict[str, set[str]] = {}  # the outlets whose own categories give a key
+    for doc in docs:
+        for label in doc.categories:
+            support.setdefault(topic_key(label), set()).add(doc.source or doc.id)
+    text = _story_text(docs)
+    tokens = frozenset(text.split())
+    kept = [t for t in ranked if len(support.get(t.key, ())) >= 2 or _in_text(t, text, tokens)]
+    by_key = {t.key: t for t in kept}
+    for name in names_in_several(docs, count):
+        known = by_key.get(name.key)
+        if known is None or known.score < name.score:  # several outlets' mentions outweigh a weak guess
+            by_key[name.key] = name if known is None else TopicScore(known.key, known.label, name.score, True)
+    shown = [t for t in by_key.values() if clean_category(t.label, feeds, brands=outlets) is not None]
+    return sorted(shown, key=lambda t: (-t.score, t.key))[:count]
+
+
+# An inferred topic is shown only with this much confidence (own categories score far above it).
+MIN_TOPIC_SCORE = 0.15
+
+
+def displayed_topics(topics: Sequence[TopicScore], count: int) -> list[TopicScore]:
+    """The chips a story page shows: its topics above ``MIN_TOPIC_SCORE``, at most ``count``."""
+    return [t for t in topics if t.score >= MIN_TOPIC_SCORE][:count]
