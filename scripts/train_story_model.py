@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,11 +43,6 @@ DATA = ROOT.parent / "shared" / "data" / "eval"
 OUT = ROOT / "aggregator" / "stories" / "story_model.json"
 BATCH = 500  # as `aggregator cluster` observes its batches
 THRESHOLDS = (0.5, 0.6)
-# The product's event is one happening (../shared/data/eval/real/GUIDE.md): a report more than the time
-# window after a story's latest coverage is a follow-up, a separate event of the same storyline, listed
-# under "More on this story". Some curated sets label such follow-ups as the same event; those pairs are
-# not taught as joins (they are left out, not taught as non-joins). log1p(hours), as the feature is.
-FOLLOW_UP = math.log1p(StoriesConfig().time_window_hours)
 # +1: the probability never falls as the feature rises; -1: never rises; 0: learned freely.
 MONOTONE = {
     "title_cos": 1,
@@ -114,11 +108,8 @@ def rows_of(articles: list[EvalArticle]) -> Rows:
             rep, vectors = prepared
             gold = story_of_label.get(article.label)
             for story_id, features in engine.candidate_features(rep, vectors):
-                same = story_id == gold
-                if same and features["hours_since_last"] > FOLLOW_UP:
-                    continue  # a follow-up, not a report of the same happening (see FOLLOW_UP)
                 x.append([features[name] for name in FEATURES])
-                y.append(int(same))
+                y.append(int(story_id == gold))
                 urls.append(article.doc.url or article.doc.id)
             story_of_label[article.label] = engine.place(rep, vectors, gold)
     return x, y, urls
