@@ -3,6 +3,7 @@ boilerplate and non-news items never make stories, and the engine is bounded and
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -260,3 +261,17 @@ def test_an_article_is_compared_with_a_bounded_number_of_stories() -> None:
     engine.observe(probe)
     rep = engine._represent(probe)
     assert len(engine.candidate_features(rep, engine._vectors(rep))) <= MAX_CANDIDATES
+
+
+def test_the_vectorised_tree_walk_gives_the_reference_walks_probabilities() -> None:
+    model = default_model()
+    engine = StoryEngine()
+    docs = event_stream()
+    for d in docs[:5]:
+        engine.add(d)
+    probe = doc("p", "Chile lifts tsunami warning after 6.8 quake near Iquique", QUAKE_2026_B, hours=3)
+    engine.observe(probe)
+    rep = engine._represent(probe)
+    rows = [f for _, f in engine.candidate_features(rep, engine._vectors(rep))]
+    assert rows
+    assert model.probabilities(rows) == [pytest.approx(model.probability(r), abs=1e-12) for r in rows]

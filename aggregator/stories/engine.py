@@ -38,8 +38,8 @@ from typing import Any
 from ..config import StoriesConfig
 from .copies import CopyIndex
 from .doc import ArticleDoc
-from .features import BODY_WORDS, Rep, represent, story_features
-from .hygiene import FeedHygiene
+from .features import BODY_WORDS, Rep, represent, story_features, title_grams
+from .hygiene import Cleaned, FeedHygiene
 from .kinds import NON_NEWS, item_kind
 from .model import JoinModel, default_model
 from .text import DocumentFrequencies, Vector, detect_language, normalized, tokenize, top_terms
@@ -91,6 +91,7 @@ class StoryState:
     _units: tuple[Vector, Vector, Vector] | None = None
     _title_counts: list[dict[str, float]] | None = None
     _title_vectors: list[Vector] | None = None
+    _title_grams: list[frozenset[str]] | None = None
 
     def unit_centroids(self) -> tuple[Vector, Vector, Vector]:
         if self._units is None:
@@ -102,6 +103,11 @@ class StoryState:
             language = max(self.languages, key=lambda k: (self.languages[k], k)) if self.languages else "en"
             self._title_counts = [dict.fromkeys(tokenize(t, language), 1.0) for t in self.titles]
         return self._title_counts
+
+    def recent_title_grams(self) -> list[frozenset[str]]:
+        if self._title_grams is None:
+            self._title_grams = [title_grams(t) for t in self.titles]
+        return self._title_grams
 
     def recent_title_vectors(self, df: DocumentFrequencies) -> list[Vector]:
         """The latest headlines' TF-IDF vectors, weighed when first asked for after a change."""
@@ -136,6 +142,7 @@ class StoryState:
         self._units = None
         self._title_counts = None
         self._title_vectors = None
+        self._title_grams = None
 
     def index_terms(self) -> list[str]:
         return top_terms(self.all, INDEX_TERMS)
@@ -279,7 +286,7 @@ class StoryEngine:
                 self.note_coverage(host.id, doc.published)
                 host.outlets[doc.source] = host.outlets.get(doc.source, 0) + 1
                 return Assignment(doc.id, host.id, False, 1.0, duplicate_of=original[0])
-        rep = self._represent(doc)
+        rep = self._represent(doc, cleaned)
         vectors = self._vectors(rep)
         best_id, best_p = None, 0.0
         for story_id, p in self.score(rep, vectors):
@@ -302,7 +309,8 @@ class StoryEngine:
 
     def score(self, rep: Rep, vectors: tuple[Vector, Vector, Vector]) -> list[tuple[int, float]]:
         """The model's probability for each candidate story (for training: :meth:`candidate_features`)."""
-        return [(sid, self.model.probability(f)) for sid, f in self.candidate_features(rep, vectors)]
+        rows = self.candidate_features(rep, vectors)
+        return list(zip((sid for sid, _ in rows), self.model.probabilities([f for _, f in rows]), strict=True))
 
     def candidate_features(
         self, rep: Rep, vectors: tuple[Vector, Vector, Vector]
@@ -353,8 +361,9 @@ class StoryEngine:
                     del self._languages[old]
         return language
 
-    def _represent(self, doc: ArticleDoc) -> Rep:
-        cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
+    def _represent(self, doc: ArticleDoc, cleaned: Cleaned | None = None) -> Rep:
+        if cleaned is None:
+            cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
         return represent(
             doc.id,
             cleaned.title,

@@ -147,7 +147,7 @@ def story_features(
     shared = {n for n in rare if n in story.names}
     frequent = {n for n, k in story.names.items() if k * 2 >= max(2, story.size)}
     title_best = max((cosine(title_vec, t) for t in story.recent_title_vectors(df)), default=0.0)
-    gram_best = max((jaccard(rep.grams, title_grams(t)) for t in story.titles), default=0.0)
+    gram_best = max((jaccard(rep.grams, g) for g in story.recent_title_grams()), default=0.0)
     numbers = set(rep.numbers)
     story_numbers = {n for n in story.names if n[:1].isdigit()}
     return {
