@@ -275,3 +275,25 @@ def test_the_vectorised_tree_walk_gives_the_reference_walks_probabilities() -> N
     rows = [f for _, f in engine.candidate_features(rep, engine._vectors(rep))]
     assert rows
     assert model.probabilities(rows) == [pytest.approx(model.probability(r), abs=1e-12) for r in rows]
+
+
+# Our own short Chinese headlines of six different events (written for this test).
+CHINESE = [
+    "上海地铁新线路今天开通运营",
+    "北京发布暴雨红色预警学校停课",
+    "广州车展开幕多款新能源汽车亮相",
+    "深圳一栋居民楼发生火灾无人伤亡",
+    "成都大熊猫基地迎来双胞胎幼崽",
+    "杭州亚运会志愿者招募工作启动",
+]
+
+
+def test_chinese_headlines_of_different_events_stay_apart() -> None:
+    docs = [
+        ArticleDoc(
+            id=f"zh{i}", title=t, published=T0 + timedelta(hours=i), source=f"s{i % 2}", feed=f"f{i % 2}"
+        )
+        for i, t in enumerate(CHINESE)
+    ]
+    stories = run(docs)
+    assert len(set(stories.values())) == len(docs)
