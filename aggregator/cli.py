@@ -484,6 +484,16 @@ def eval_stories(app: App, file: Path, as_json: bool) -> None:
         f"stories   {report.clusters} (gold {report.gold_clusters}); copies {report.duplicates}; merges {report.merges}"
     )
     click.echo(f"speed     {report.ms_per_article:.3f} ms per article (dedupe + clustering)")
+    if report.copies_p is not None and report.copies_r is not None:
+        click.echo(f"copies    P {report.copies_p:.4f}  R {report.copies_r:.4f}  (against copy_of)")
+    if report.related_precision is not None:
+        for name, p, r, shown in (
+            ("engine's", report.related_precision, report.related_recall, report.related_shown),
+            ("gold", report.gold_related_precision, report.gold_related_recall, report.gold_related_shown),
+        ):
+            click.echo(
+                f"related   P {p:.4f}  R {r:.4f}  shown {shown:.2f} per story  ({name} stories, against storyline)"
+            )
 
 
 @eval_group.command("related")

@@ -42,9 +42,9 @@ class RelatedEvaluation:
 def build_stories(articles: Sequence[EvalArticle], docs: dict[str, ArticleDoc]) -> dict[str, list[str]]:
     """Story id -> member ids in arrival order, from the production story engine (as `aggregator cluster`)."""
     ordered = stream_order(list(articles))
-    assigned, _, _, _ = cluster_articles(
+    assigned = cluster_articles(
         [dataclasses.replace(a, doc=docs[a.doc.id]) for a in ordered], StoriesConfig()
-    )
+    ).stories
     stories: dict[str, list[str]] = {}
     for article in ordered:
         stories.setdefault(str(assigned[article.doc.id]), []).append(article.doc.id)

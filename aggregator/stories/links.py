@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from ..config import Config
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
 from .doc import ArticleDoc, stored_article_doc
-from .related import RelatedIndex, RelatedParams, StoryProfile
-from .topics import TopicModel, TopicScore, article_profile, article_topics, story_profile, story_topics
+from .linking import StoryLinker, StoryLinks, build_links
+from .related import StoryProfile
+from .topics import TopicScore
 
 log = logging.getLogger(__name__)
 
-ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
 # An inferred topic is shown only with this much confidence (own categories score far above it).
 MIN_TOPIC_SCORE = 0.15
 # Story.links_state holds the story's profile, topics and categories, and what they were computed from: the
@@ -102,15 +102,6 @@ def _topic_rows(session: Session, topics: Sequence[TopicScore]) -> dict[str, Top
     return found
 
 
-@dataclass(frozen=True)
-class _StoryLinks:
-    """What the links stage keeps of a story (cached in ``Story.links_state``)."""
-
-    profile: StoryProfile
-    topics: list[TopicScore]
-    categories: list[str]  # its articles' feed categories, for the topic model to learn from
-
-
 def _is_current(data: Any, article_count: int, updated_at: datetime) -> bool:
     """Whether a cached ``links_state`` was computed from the story as it is now."""
     return (
@@ -121,7 +112,7 @@ def _is_current(data: Any, article_count: int, updated_at: datetime) -> bool:
     )
 
 
-def _from_state(story: Story) -> _StoryLinks | None:
+def _from_state(story: Story) -> StoryLinks | None:
     data = story.links_state
     if not _is_current(data, story.article_count, story.updated_at):
         return None
@@ -136,10 +127,10 @@ def _from_state(story: Story) -> _StoryLinks | None:
         {t.key: t.score for t in topics if not t.names_only},
         frozenset(data["feeds"]),
     )
-    return _StoryLinks(profile, topics, [str(c) for c in data["categories"]])
+    return StoryLinks(profile, topics, [str(c) for c in data["categories"]])
 
 
-def _to_state(story: Story, links: _StoryLinks) -> None:
+def _to_state(story: Story, links: StoryLinks) -> None:
     story.links_state = {
         "v": STATE_VERSION,
         "articles": story.article_count,
@@ -186,49 +177,28 @@ def update_story_links(
     # Twice the window: the stories related to the targets get complete lists of their own too.
     stories = {s.id: s for s in _window_stories(session, list(targets.values()), 2 * window)}
     stories.update(targets)
-    links: dict[int, _StoryLinks] = {}
+    links: dict[int, StoryLinks] = {}
     for sid, story in stories.items():
         cached = None if sid in targets else _from_state(story)
         if cached is not None:
             links[sid] = cached
     members = _members(session, [sid for sid in stories if sid not in links])
-    profiles = {doc.id: article_profile(doc) for docs in members.values() for doc in docs}
+    cached_keys = set(links)
+    links = build_links(members, links)
+    for sid in links:
+        if sid not in cached_keys:
+            _to_state(stories[sid], links[sid])
 
-    # The topic model learns from the categorised stories of the window, cached or not.
-    model = TopicModel()
-    for cached in links.values():
-        if cached.categories:
-            model.learn(cached.profile, cached.categories)
-    fresh: dict[int, tuple[list[ArticleDoc], list[StoryProfile], list[str]]] = {}
-    for sid, docs in members.items():
-        if not docs:
-            continue
-        doc_profiles = [profiles[d.id] for d in docs]
-        categories = list(dict.fromkeys(c for d in docs for c in d.categories))
-        fresh[sid] = (docs, doc_profiles, categories)
-        if categories:
-            model.learn(story_profile(sid, docs, doc_profiles, []), categories)
-    for sid, (docs, doc_profiles, categories) in fresh.items():
-        per_article = [
-            article_topics(model, d, p, ARTICLE_TOPICS) for d, p in zip(docs, doc_profiles, strict=True)
-        ]
-        topics = story_topics(per_article, ARTICLE_TOPICS)
-        links[sid] = _StoryLinks(story_profile(sid, docs, doc_profiles, topics), topics, categories)
-        _to_state(stories[sid], links[sid])
-
-    index = RelatedIndex(RelatedParams(window=window))
-    for sid in sorted(links):
-        index.add(links[sid].profile)
-
+    linker = StoryLinker(links, window, settings.related_count)
     to_write: dict[int, None] = dict.fromkeys(sorted(t for t in targets if t in links))
     lists = {}
     for sid in list(to_write):
-        lists[sid] = index.related(links[sid].profile, settings.related_count)
+        lists[sid] = linker.lists(sid)
         for rel in lists[sid]:
             to_write.setdefault(int(rel.key))  # their lists may now hold this story
     relations = written_topics = 0
     for sid in to_write:
-        ranked = lists.get(sid) or index.related(links[sid].profile, settings.related_count)
+        ranked = lists.get(sid) or linker.lists(sid)
         session.execute(delete(StoryRelation).where(StoryRelation.story_id == sid))
         for rank, rel in enumerate(ranked, 1):
             session.add(
