@@ -519,6 +519,10 @@ def eval_related(articles: Path, packages: Path, use_categories: bool, as_json: 
         f"recall@10 {s['recall_at_10']:.4f}  nDCG@10 {s['ndcg_at_10']:.4f}  MRR {s['mrr']:.4f}  "
         f"precision@10 {s['precision_at_10']:.4f}"
     )
+    click.echo(
+        f"displayed P {s['displayed_precision']:.4f}  R {s['displayed_recall']:.4f}  "
+        f"shown {s['displayed_shown']:.2f} per anchor"
+    )
 
 
 @eval_group.command("topics")

@@ -2,7 +2,9 @@
 
     members per story (ArticleDoc, copies left out) [+ cached StoryLinks of unchanged stories]
       --build_links--> StoryLinks per story (profile for the related index, ranked topics, categories)
-      --StoryLinker(links, window, count).lists(key)--> the related stories displayed for ``key``
+      --StoryLinker(links, window, count).lists(key)--> the related stories displayed for ``key``:
+        the related index's candidates, scored by the storyline model (:mod:`aggregator.stories.storylines`),
+        cut at its threshold, in date order
 
 The database glue (:mod:`aggregator.stories.links`) and the evaluation (:mod:`aggregator.evaluation.stories`)
 both go through these functions, so the figures ``aggregator eval`` reports describe what the site shows.
@@ -12,15 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Generic, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar, cast
 
 from .doc import ArticleDoc
 from .related import Related, RelatedIndex, RelatedParams, StoryProfile
+from .storylines import (
+    Frequencies,
+    Listable,
+    StoryEvidence,
+    StorylineModel,
+    default_model,
+    every_item_listable,
+    pair_features,
+    story_evidence,
+)
 from .topics import TopicModel, TopicScore, article_profile, article_topics, story_profile, story_topics
 
 K = TypeVar("K", int, str)  # story keys: database ids, or labels in the evaluation
 
+HUB_SIZE = 10  # the best candidates two stories' lists are compared on (their shared neighbours)
 ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
 
 
@@ -31,14 +44,18 @@ class StoryLinks:
     profile: StoryProfile
     topics: list[TopicScore]
     categories: list[str]  # its articles' feed categories, for the topic model to learn from
+    evidence: StoryEvidence  # what it offers as evidence of a shared storyline
 
 
 def build_links(
-    members: Mapping[K, Sequence[ArticleDoc]], cached: Mapping[K, StoryLinks] | None = None
+    members: Mapping[K, Sequence[ArticleDoc]],
+    cached: Mapping[K, StoryLinks] | None = None,
+    listable: Listable = every_item_listable,
 ) -> dict[K, StoryLinks]:
     """Links data for every story of ``members`` (stories without articles are left out), plus ``cached``.
 
     The topic model learns from the categorised stories of both, then infers the topics of the fresh ones.
+    ``listable`` tells the items that may be listed under another story (news, not a live blog or a round-up).
     """
     links: dict[K, StoryLinks] = dict(cached or {})
     model = TopicModel()
@@ -59,20 +76,75 @@ def build_links(
             article_topics(model, d, p, ARTICLE_TOPICS) for d, p in zip(docs, doc_profiles, strict=True)
         ]
         topics = story_topics(per_article, ARTICLE_TOPICS)
-        links[key] = StoryLinks(story_profile(key, docs, doc_profiles, topics), topics, categories)
+        profile = story_profile(key, docs, doc_profiles, topics)
+        links[key] = StoryLinks(profile, topics, categories, story_evidence(docs, listable))
     return links
 
 
 class StoryLinker(Generic[K]):
-    """The related-story lists of a set of stories, as the site displays them."""
+    """The related-story lists of a set of stories (a window of them), as the site displays them.
 
-    def __init__(self, links: Mapping[K, StoryLinks], window: timedelta, count: int) -> None:
+    A story's candidates are the related index's best ``model.candidates``; those the storyline model scores at
+    least its threshold are listed, at most ``count`` (the likeliest), in date order: a timeline of the storyline.
+    """
+
+    def __init__(
+        self,
+        links: Mapping[K, StoryLinks],
+        window: timedelta,
+        count: int,
+        model: StorylineModel | None = None,
+    ) -> None:
         self._links: Mapping[K, StoryLinks] = links
         self._count = count
+        self._model = model or default_model()
+        self._freq = Frequencies(link.evidence for link in links.values())
         self._index = RelatedIndex(RelatedParams(window=window))
+        self._ranked_cache: dict[K, list[Related]] = {}
         for key in sorted(links):
             self._index.add(links[key].profile)
 
+    def _ranked(self, key: K) -> list[Related]:
+        found = self._ranked_cache.get(key)
+        if found is None:
+            found = self._index.related(self._links[key].profile, self._model.candidates)
+            self._ranked_cache[key] = found
+        return found
+
+    def candidates(self, key: K) -> list[tuple[K, list[float]]]:
+        """The index's best candidates for ``key`` that may be listed, best first, with the model's features."""
+        query = self._links[key]
+        ranked = self._ranked(key)
+        near = {r.key for r in ranked[:HUB_SIZE]}
+        found = []
+        for rank, rel in enumerate(ranked, 1):
+            other_key = cast(K, rel.key)
+            other = self._links[other_key]
+            if not other.evidence.listable:
+                continue
+            theirs = self._ranked(other_key)
+            their_near = {r.key for r in theirs[:HUB_SIZE]} - {key}
+            mutual = next((i for i, r in enumerate(theirs, 1) if r.key == key), None)
+            features = pair_features(
+                query.evidence,
+                other.evidence,
+                similarity=rel.score,
+                rank=rank,
+                same_feed=bool(query.profile.feeds & other.profile.feeds),
+                freq=self._freq,
+                neighbours=len(their_near & near) / HUB_SIZE,
+                mutual_rank=mutual,
+            )
+            found.append((other_key, features))
+        return found
+
     def lists(self, key: K) -> list[Related]:
-        """The stories listed under ``key``'s "More on this story", in display order."""
-        return self._index.related(self._links[key].profile, self._count)
+        """The stories listed under ``key``'s "More on this story", in display order (by date); the score is the
+        model's probability that they share ``key``'s storyline."""
+        model = self._model
+        scored = [(model.probability(f), k) for k, f in self.candidates(key)]
+        kept = sorted((s for s in scored if s[0] >= model.threshold), key=lambda s: (-s[0], str(s[1])))
+        chosen = kept[: self._count]
+        far = datetime.max.replace(tzinfo=UTC)
+        chosen.sort(key=lambda s: (self._links[s[1]].profile.time or far, str(s[1])))
+        return [Related(k, p) for p, k in chosen]

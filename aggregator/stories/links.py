@@ -5,7 +5,8 @@
       -> their articles (StoryArticle -> Article; copies left out) as ArticleDoc
       -> TopicModel learns from the window's categorised articles
       -> topics per article (categories, else inferred) -> topics per story -> StoryTopic rows (+ Topic rows)
-      -> story profiles -> RelatedIndex -> StoryRelation rows for story_ids
+      -> story profiles and storyline evidence -> StoryLinker (related index + storyline model, see
+         aggregator.stories.linking) -> StoryRelation rows for story_ids, in date order
       -> and for the stories now related to them, whose lists the new stories may enter
 
 The work is bounded by the window (twice ``stories.related_window_days`` either side of the given stories),
@@ -30,6 +31,7 @@ from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, Story
 from .doc import ArticleDoc, stored_article_doc
 from .linking import StoryLinker, StoryLinks, build_links
 from .related import StoryProfile
+from .storylines import StoryEvidence, StorylineModel
 from .topics import TopicScore
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 MIN_TOPIC_SCORE = 0.15
 # Story.links_state holds the story's profile, topics and categories, and what they were computed from: the
 # story's article count and its updated_at (the clustering step moves it whenever it changes the story).
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ def _from_state(story: Story) -> StoryLinks | None:
         {t.key: t.score for t in topics if not t.names_only},
         frozenset(data["feeds"]),
     )
-    return StoryLinks(profile, topics, [str(c) for c in data["categories"]])
+    evidence = StoryEvidence.from_json(data["evidence"])
+    return StoryLinks(profile, topics, [str(c) for c in data["categories"]], evidence)
 
 
 def _to_state(story: Story, links: StoryLinks) -> None:
@@ -139,6 +142,7 @@ def _to_state(story: Story, links: StoryLinks) -> None:
         "topics": [[t.key, t.label, round(t.score, 4), t.names_only] for t in links.topics],
         "feeds": sorted(links.profile.feeds),
         "categories": links.categories,
+        "evidence": links.evidence.to_json(),
     }
 
 
@@ -156,13 +160,18 @@ def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int
 
 
 def update_story_links(
-    session: Session, story_ids: Iterable[int], config: Config, now: datetime
+    session: Session,
+    story_ids: Iterable[int],
+    config: Config,
+    now: datetime,
+    model: StorylineModel | None = None,
 ) -> LinksResult:
     """(Re)compute "More on this story" and the topics of ``story_ids``, and refresh the lists of the stories
     they now relate to. ``now`` does not enter the ranking: its time prior is relative to the stories' own
     times.
 
     Stories whose cached profile is current (same article count) are not re-read; given stories always are.
+    ``model`` replaces the shipped storyline model (for tests).
     """
     settings = config.stories
     window = timedelta(days=settings.related_window_days)
@@ -189,7 +198,7 @@ def update_story_links(
         if sid not in cached_keys:
             _to_state(stories[sid], links[sid])
 
-    linker = StoryLinker(links, window, settings.related_count)
+    linker = StoryLinker(links, window, settings.related_count, model)
     to_write: dict[int, None] = dict.fromkeys(sorted(t for t in targets if t in links))
     lists = {}
     for sid in list(to_write):
