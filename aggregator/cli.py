@@ -506,10 +506,18 @@ def eval_stories(app: App, file: Path, as_json: bool) -> None:
     click.echo(f"{file.name}: {report.articles} articles")
     click.echo(f"B-cubed   P {report.bcubed_p:.4f}  R {report.bcubed_r:.4f}  F1 {report.bcubed_f1:.4f}")
     click.echo(f"pairwise  P {report.pairwise_p:.4f}  R {report.pairwise_r:.4f}  F1 {report.pairwise_f1:.4f}")
-    click.echo(
-        f"stories   {report.clusters} (gold {report.gold_clusters}); copies {report.duplicates}; merges {report.merges}"
-    )
+    click.echo(f"stories   {report.clusters} (gold {report.gold_clusters}); copies {report.duplicates}")
     click.echo(f"speed     {report.ms_per_article:.3f} ms per article (dedupe + clustering)")
+    if report.copies_p is not None and report.copies_r is not None:
+        click.echo(f"copies    P {report.copies_p:.4f}  R {report.copies_r:.4f}  (against copy_of)")
+    if report.related_precision is not None:
+        for name, p, r, shown in (
+            ("engine's", report.related_precision, report.related_recall, report.related_shown),
+            ("gold", report.gold_related_precision, report.gold_related_recall, report.gold_related_shown),
+        ):
+            click.echo(
+                f"related   P {p:.4f}  R {r:.4f}  shown {shown:.2f} per story  ({name} stories, against storyline)"
+            )
 
 
 @eval_group.command("related")
@@ -534,6 +542,10 @@ def eval_related(articles: Path, packages: Path, use_categories: bool, as_json: 
     click.echo(
         f"recall@10 {s['recall_at_10']:.4f}  nDCG@10 {s['ndcg_at_10']:.4f}  MRR {s['mrr']:.4f}  "
         f"precision@10 {s['precision_at_10']:.4f}"
+    )
+    click.echo(
+        f"displayed P {s['displayed_precision']:.4f}  R {s['displayed_recall']:.4f}  "
+        f"shown {s['displayed_shown']:.2f} per anchor"
     )
 
 

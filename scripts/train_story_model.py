@@ -146,7 +146,7 @@ def fit(x: Sequence[Sequence[float]], y: Sequence[int], threshold: float, about:
 
 
 def score(articles: list[EvalArticle], model: JoinModel) -> tuple[float, float]:
-    predicted, *_ = cluster_articles(articles, StoriesConfig(), model=model)
+    predicted = cluster_articles(articles, StoriesConfig(), model=model).stories
     gold = {a.doc.id: a.label for a in articles if a.label is not None}
     return bcubed(predicted, gold).f1, pairwise(predicted, gold).f1
 

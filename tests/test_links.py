@@ -11,6 +11,7 @@ from aggregator.config import Config
 from aggregator.db import Database
 from aggregator.db.models import Feed, Story, StoryRelation, StoryTopic, Topic
 from aggregator.stories.links import stale_story_ids, update_story_links
+from aggregator.stories.storylines import FEATURES, StorylineModel, Tree
 from tests.conftest import NOW
 from tests.factories import BACKGROUND_SUBJECTS as SUBJECTS
 from tests.factories import make_article, make_feed, make_story
@@ -64,16 +65,25 @@ def world(s: Session) -> dict[str, Story]:
     return stories
 
 
+def rare_name_rule() -> StorylineModel:
+    """A stand-in for the shipped model, so these tests check the glue: same storyline when a rare name is shared."""
+    tree = Tree(
+        (FEATURES.index("rare_names"), -1, -1), (0.5, 0.0, 0.0), (1, -1, -1), (2, -1, -1), (0.0, -9.0, 9.0)
+    )
+    return StorylineModel(0.0, 1.0, (tree,), 0.5, 30)
+
+
 def test_related_lists_and_topics_are_written(db: Database, config: Config) -> None:
     with db.session() as s:
         stories = world(s)
-        result = update_story_links(s, [stories["inquiry"].id], config, NOW)
+        result = update_story_links(s, [stories["inquiry"].id], config, NOW, rare_name_rule())
         inquiry, early, prize = stories["inquiry"], stories["early"], stories["prize"]
 
         ranked = related_of(s, inquiry)
-        assert ranked[0] == early.id  # a month apart, same subject, above the same-day orchestra
+        assert ranked == [early.id]  # a month apart, the same storyline; never the same-day orchestra
         assert inquiry.id not in ranked
-        assert prize.id not in ranked[:1]
+        assert prize.id not in ranked
+        assert related_of(s, prize) == []  # nothing of its storyline: an empty list
         ranks = s.scalars(select(StoryRelation.rank).where(StoryRelation.story_id == inquiry.id)).all()
         assert sorted(ranks) == list(range(1, len(ranks) + 1))
         assert len(ranks) <= config.stories.related_count
@@ -92,9 +102,10 @@ def test_updating_again_replaces_rows_and_merged_ids_follow_the_survivor(
 ) -> None:
     with db.session() as s:
         stories = world(s)
-        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        update_story_links(s, [stories["inquiry"].id], config, NOW, rare_name_rule())
         first = related_of(s, stories["inquiry"])
-        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        assert first
+        update_story_links(s, [stories["inquiry"].id], config, NOW, rare_name_rule())
         assert related_of(s, stories["inquiry"]) == first  # idempotent: rows replaced, not added
 
         feed = s.scalars(select(Feed).where(Feed.title == "Plain News")).one()
@@ -105,7 +116,7 @@ def test_updating_again_replaces_rows_and_merged_ids_follow_the_survivor(
         absorbed = make_story(s, [later], now=NOW)
         absorbed.merged_into_id = stories["inquiry"].id
         s.flush()
-        result = update_story_links(s, [absorbed.id], config, NOW)
+        result = update_story_links(s, [absorbed.id], config, NOW, rare_name_rule())
         assert result.stories >= 1
         assert related_of(s, absorbed) == []  # the absorbed id is never listed or given a list
         for story in stories.values():
@@ -118,23 +129,71 @@ def test_profiles_are_cached_in_the_stories_own_column(db: Database, config: Con
         early = stories["early"]
         early.engine_state = {"centroid": [1, 2]}  # the clustering step's column: never written here
         s.flush()
-        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        update_story_links(s, [stories["inquiry"].id], config, NOW, rare_name_rule())
         assert early.engine_state == {"centroid": [1, 2]}
         cached = early.links_state
         assert cached is not None and cached["articles"] == early.article_count
         assert "kessler" in cached["terms"] and cached["categories"][0] == "Kessler Dam"
+        tagged = s.scalars(select(Feed).where(Feed.title == "Valley Times")).one()
+        assert cached["category_outlets"] == [tagged.outlet_key]  # what the topic model learns with
 
         # A later call reads the cached profile: a changed cache (same story) changes the ranking.
+        assert "kessler dam" in cached["evidence"]["names"]
+        assert related_of(s, stories["inquiry"]) == [early.id]
         early.links_state = {**cached, "terms": {"orchestra": 5.0}, "topics": []}
         s.flush()
-        update_story_links(s, [stories["inquiry"].id], config, NOW)
+        update_story_links(s, [stories["inquiry"].id], config, NOW, rare_name_rule())
         assert related_of(s, stories["inquiry"])[:1] != [early.id]
         assert stale_story_ids(s, config, NOW) == []
+
+        # A cache of the earlier layouts (version 3: without evidence, or without category outlets) is read again.
+        early.links_state = {**cached, "v": 3}
+        s.flush()
+        assert stale_story_ids(s, config, NOW) == [early.id]
+        early.links_state = cached
 
         # Once the clustering step has changed the story, the cache is stale and read again.
         early.updated_at = NOW + timedelta(minutes=1)
         s.flush()
         assert stale_story_ids(s, config, NOW) == [early.id]
+
+
+def test_a_live_blog_is_never_listed_under_another_story(db: Database, config: Config) -> None:
+    """The links stage asks the item-kind detector (aggregator.stories.kinds) what may be listed."""
+    with db.session() as s:
+        stories = world(s)
+        plain = s.scalars(select(Feed).where(Feed.title == "Plain News")).one()
+        live = make_article(
+            s, plain, title="Live: Kessler Dam collapse updates", published=NOW - timedelta(days=29),
+            summary="<p>Follow the Kessler Dam news as it happens.</p>",
+        )  # fmt: skip
+        stories["live"] = make_story(s, [live], now=NOW)
+        update_story_links(s, [stories["inquiry"].id, stories["live"].id], config, NOW, rare_name_rule())
+        assert related_of(s, stories["inquiry"]) == [stories["early"].id]
+        assert stories["live"].links_state is not None
+        assert stories["live"].links_state["evidence"]["listable"] is False
+        assert related_of(s, stories["live"]) == [stories["early"].id, stories["inquiry"].id]
+
+
+def test_lists_are_timelines_and_the_shipped_model_lists_no_unrelated_story(
+    db: Database, config: Config
+) -> None:
+    with db.session() as s:
+        stories = world(s)
+        feed = s.scalars(select(Feed).where(Feed.title == "Plain News")).one()
+        middle = make_article(
+            s, feed, title="Kessler Dam repairs begin", published=NOW - timedelta(days=10),
+            summary="Crews began repairing the Kessler Dam wall.",
+        )  # fmt: skip
+        stories["middle"] = make_story(s, [middle], now=NOW)
+        update_story_links(s, [stories["inquiry"].id], config, NOW, rare_name_rule())
+        # In date order, whatever the scores: the storyline's earlier reports, oldest first.
+        assert related_of(s, stories["inquiry"]) == [stories["early"].id, stories["middle"].id]
+
+        update_story_links(s, [stories["inquiry"].id, stories["prize"].id], config, NOW)
+        unrelated = {stories["prize"].id} | {v.id for k, v in stories.items() if k.startswith("bg")}
+        assert not unrelated & set(related_of(s, stories["inquiry"]))
+        assert related_of(s, stories["prize"]) == []
 
 
 def test_nothing_to_do(db: Database, config: Config) -> None:
@@ -171,9 +230,10 @@ def test_a_merge_removes_the_absorbed_storys_lists_topics_and_places(db: Databas
 
     with db.session() as s:
         stories = world(s)
-        update_story_links(s, [stories["inquiry"].id, stories["early"].id], config, NOW)
+        update_story_links(s, [stories["inquiry"].id, stories["early"].id], config, NOW, rare_name_rule())
         early = stories["early"]
         assert rows_naming(s, early.id)  # it has a list, topics, and a place in the inquiry's list
+        assert related_of(s, stories["inquiry"]) == [early.id]
         _merge(s, early.id, stories["inquiry"].id, NOW)
         s.flush()
         assert rows_naming(s, early.id) == []

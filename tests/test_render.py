@@ -77,6 +77,10 @@ def test_story_page_groups_articles_by_outlet_with_copies_related_and_topics(
     related = doc.xpath("//section[@id='related']//a")
     assert texts(related) == ["Riverton flood inquiry opens"]
     assert related[0].get("href") == f"../stories/{world['inquiry']}.html"
+    # The storyline as a timeline: each report with its date, this story in its place among them.
+    items = doc.xpath("//ol[contains(@class, 'storyline')]/li")
+    assert [bool(li.xpath("time|span/time")) for li in items] == [True, True]
+    assert [li.get("class") for li in items].count("this-story") == 1
     assert texts(doc.xpath("//section[@id='topics']//a")) == ["Floods", "Riverton"]
     summary = doc.xpath("//section[contains(@class, 'summary-box')]")[0]
     assert "Heavy rain has flooded Riverton." in summary.text_content()

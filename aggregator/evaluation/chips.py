@@ -3,8 +3,9 @@
 snapshot folders (one poll of many feeds each; the judging days are refused)
   -> each feed file: parse_feed (the production parser), outlet_of, FeedVocabulary from its items
   -> ArticleDoc with cleaned categories (as aggregator.stories.links stores them)
-  -> StoryEngine stories -> TopicModel learns the categorised stories (with their outlets)
-  -> article_topics -> shown_story_topics -> displayed_topics (the same thresholds as the site)
+  -> StoryEngine stories -> build_links (aggregator.stories.linking, the site's own topic rules: the TopicModel
+     learns the categorised stories with their outlets, article_topics -> shown_story_topics)
+  -> displayed_topics (the same thresholds as the site)
   -> a chip is junk when the cleaning rules reject its label, or it is one of the raw categories the
      cleaning dropped that day, or one of ``HAND_JUNK``
 """
@@ -23,15 +24,8 @@ from ..ingest.parse import parse_feed
 from ..stories.categories import FeedVocabulary, is_junk_label
 from ..stories.doc import ArticleDoc, article_doc
 from ..stories.engine import StoryEngine, cluster_stream
-from ..stories.topics import (
-    TopicModel,
-    article_profile,
-    article_topics,
-    displayed_topics,
-    fold,
-    shown_story_topics,
-    story_profile,
-)
+from ..stories.linking import build_links
+from ..stories.topics import displayed_topics, fold
 from .data import EvalDataError
 
 # Kept for judging: never read by this evaluation.
@@ -41,7 +35,6 @@ HAND_JUNK = (
     "fnc", "article", "Fox News", "FOX News", "PAID", "premium", "video", "news", "top stories",
     "your-feed-science", "fox-news-flash", "Associated Press", "Breaking News", "Latest News",
 )  # fmt: skip
-ARTICLE_TOPICS = 10
 _POLL_TIME = re.compile(r"(\d{8}T\d{6})")
 
 
@@ -129,19 +122,10 @@ def story_chips(
     for doc, result in cluster_stream(StoryEngine(settings), ordered):
         if result.duplicate_of is None:
             stories.setdefault(result.story_id, []).append(doc)
-    model = TopicModel()
-    profiles = {d.id: article_profile(d) for group in stories.values() for d in group}
-    for sid, group in stories.items():
-        categories = list(dict.fromkeys(c for d in group for c in d.categories))
-        if categories:
-            outlets = sorted({d.source for d in group if d.categories and d.source})
-            model.learn(story_profile(sid, group, [profiles[d.id] for d in group], []), categories, outlets)
+    links = build_links(stories)
     shown = []
-    for group in stories.values():
-        per_article = [article_topics(model, d, profiles[d.id], ARTICLE_TOPICS) for d in group]
-        topics = displayed_topics(
-            shown_story_topics(per_article, group, ARTICLE_TOPICS), settings.topic_count
-        )
+    for sid, group in stories.items():
+        topics = displayed_topics(links[sid].topics, settings.topic_count)
         shown.append((group, [t.label for t in topics]))
     return shown
 

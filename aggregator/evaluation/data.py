@@ -19,10 +19,16 @@ class EvalDataError(AggregatorError, ValueError):
     """An evaluation file cannot be read."""
 
 
+GOLD_FIELDS = ("label", "storyline", "copy_of")
+
+
 @dataclass(frozen=True)
 class EvalArticle:
     doc: ArticleDoc
     label: str | None = None  # gold story id (stories sets)
+    storyline: str | None = None  # gold ongoing story ("More on this story"), on the real days
+    copy_of: str | None = None  # gold: the id of the article whose text this one republishes
+    gold_fields: frozenset[str] = frozenset()  # which of label, storyline and copy_of the line carries
     tags: tuple[
         tuple[str, str], ...
     ] = ()  # gold (id, title) topic tags (related sets); never shown to the engine
@@ -85,8 +91,17 @@ def load_articles(path: Path) -> list[EvalArticle]:
             url=url,
         )
         tags = tuple((str(t.get("id", "")), str(t.get("title", ""))) for t in row.get("tags") or [])
-        label = row.get("label")
-        articles.append(EvalArticle(doc=doc, label=None if label is None else str(label), tags=tags))
+        label, storyline, copy_of = row.get("label"), row.get("storyline"), row.get("copy_of")
+        articles.append(
+            EvalArticle(
+                doc=doc,
+                label=None if label is None else str(label),
+                tags=tags,
+                storyline=None if storyline is None else str(storyline),
+                copy_of=None if copy_of is None else str(copy_of),
+                gold_fields=frozenset(k for k in GOLD_FIELDS if k in row),
+            )
+        )
     return articles
 
 

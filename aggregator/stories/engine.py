@@ -310,7 +310,9 @@ class StoryEngine:
     def score(self, rep: Rep, vectors: tuple[Vector, Vector, Vector]) -> list[tuple[int, float]]:
         """The model's probability for each candidate story (for training: :meth:`candidate_features`)."""
         rows = self.candidate_features(rep, vectors)
-        return list(zip((sid for sid, _ in rows), self.model.probabilities([f for _, f in rows]), strict=True))
+        return list(
+            zip((sid for sid, _ in rows), self.model.probabilities([f for _, f in rows]), strict=True)
+        )
 
     def candidate_features(
         self, rep: Rep, vectors: tuple[Vector, Vector, Vector]

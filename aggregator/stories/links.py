@@ -2,16 +2,18 @@
 
     update_story_links(session, story_ids, config, now)
       stories in the time window around story_ids (Story.first_published_at, indexed)
-      -> their articles (StoryArticle -> Article; copies left out) as ArticleDoc
-      -> TopicModel learns from the window's categorised articles
-      -> topics per article (categories, else inferred) -> topics per story -> StoryTopic rows (+ Topic rows)
-      -> story profiles -> RelatedIndex -> StoryRelation rows for story_ids
+      -> their articles (StoryArticle -> Article; copies left out) as ArticleDoc, categories cleaned with
+         each feed's vocabulary (feed_vocabularies: its names, ignore_categories, its blanket categories)
+      -> build_links (aggregator.stories.linking): TopicModel learns from the window's categorised stories
+         -> topics per article (categories, else inferred) -> shown topics per story -> StoryTopic rows
+      -> story profiles and storyline evidence -> StoryLinker (related index + storyline model, see
+         aggregator.stories.linking) -> StoryRelation rows for story_ids, in date order
       -> and for the stories now related to them, whose lists the new stories may enter
 
 The work is bounded by the window (twice ``stories.related_window_days`` either side of the given stories),
 never the whole database, and a story's profile is cached in ``Story.links_state`` (this module is its only
-writer) so that only stories changed since are read again. Decisions live in the pure modules :mod:`aggregator.stories.related` and
-:mod:`aggregator.stories.topics`.
+writer) so that only stories changed since are read again. Decisions live in the pure modules :mod:`aggregator.stories.linking`,
+:mod:`aggregator.stories.related`, :mod:`aggregator.stories.storylines` and :mod:`aggregator.stories.topics`.
 """
 
 from __future__ import annotations
@@ -29,23 +31,17 @@ from ..config import Config
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
 from .categories import FeedVocabulary
 from .doc import ArticleDoc, stored_article_doc
-from .related import RelatedIndex, RelatedParams, StoryProfile
-from .topics import (
-    TopicModel,
-    TopicScore,
-    article_profile,
-    article_topics,
-    displayed_topics,
-    shown_story_topics,
-    story_profile,
-)
+from .linking import StoryLinker, StoryLinks, build_links
+from .related import StoryProfile
+from .storylines import StoryEvidence, StorylineModel
+from .topics import TopicScore, displayed_topics
 
 log = logging.getLogger(__name__)
 
-ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
-# Story.links_state holds the story's profile, topics and categories, and what they were computed from: the
-# story's article count and its updated_at (the clustering step moves it whenever it changes the story).
-STATE_VERSION = 3
+# Story.links_state holds the story's profile, topics, categories (with their outlets) and storyline evidence,
+# and what they were computed from: the story's article count and its updated_at (the clustering step moves it
+# whenever it changes the story).
+STATE_VERSION = 4
 # A feed's categories on nearly all of its latest items describe the feed (aggregator.stories.categories).
 VOCABULARY_ITEMS = 200
 
@@ -138,16 +134,6 @@ def _topic_rows(session: Session, topics: Sequence[TopicScore]) -> dict[str, Top
     return found
 
 
-@dataclass(frozen=True)
-class _StoryLinks:
-    """What the links stage keeps of a story (cached in ``Story.links_state``)."""
-
-    profile: StoryProfile
-    topics: list[TopicScore]
-    categories: list[str]  # its articles' feed categories (cleaned), for the topic model to learn from
-    category_outlets: list[str]  # the outlets those categories come from
-
-
 def _is_current(data: Any, article_count: int, updated_at: datetime) -> bool:
     """Whether a cached ``links_state`` was computed from the story as it is now."""
     return (
@@ -158,7 +144,7 @@ def _is_current(data: Any, article_count: int, updated_at: datetime) -> bool:
     )
 
 
-def _from_state(story: Story) -> _StoryLinks | None:
+def _from_state(story: Story) -> StoryLinks | None:
     data = story.links_state
     if not _is_current(data, story.article_count, story.updated_at):
         return None
@@ -173,12 +159,17 @@ def _from_state(story: Story) -> _StoryLinks | None:
         {t.key: t.score for t in topics if not t.names_only},
         frozenset(data["feeds"]),
     )
-    return _StoryLinks(
-        profile, topics, [str(c) for c in data["categories"]], [str(o) for o in data["category_outlets"]]
+    evidence = StoryEvidence.from_json(data["evidence"])
+    return StoryLinks(
+        profile,
+        topics,
+        [str(c) for c in data["categories"]],
+        [str(o) for o in data["category_outlets"]],
+        evidence,
     )
 
 
-def _to_state(story: Story, links: _StoryLinks) -> None:
+def _to_state(story: Story, links: StoryLinks) -> None:
     story.links_state = {
         "v": STATE_VERSION,
         "articles": story.article_count,
@@ -188,6 +179,7 @@ def _to_state(story: Story, links: _StoryLinks) -> None:
         "feeds": sorted(links.profile.feeds),
         "categories": links.categories,
         "category_outlets": links.category_outlets,
+        "evidence": links.evidence.to_json(),
     }
 
 
@@ -240,14 +232,18 @@ def stale_story_ids(session: Session, config: Config, now: datetime) -> list[int
 
 
 def update_story_links(
-    session: Session, story_ids: Iterable[int], config: Config, now: datetime
+    session: Session,
+    story_ids: Iterable[int],
+    config: Config,
+    now: datetime,
+    model: StorylineModel | None = None,
 ) -> LinksResult:
     """(Re)compute "More on this story" and the topics of ``story_ids``, and refresh the lists of the stories
     they now relate to. ``now`` does not enter the ranking: its time prior is relative to the stories' own
     times.
 
     Stories whose cached profile is current (same article count) are not re-read; given stories always are.
-    Rows left on merged stories are removed first.
+    Rows left on merged stories are removed first. ``model`` replaces the shipped storyline model (for tests).
     """
     drop_merged_story_links(session)
     settings = config.stories
@@ -263,7 +259,7 @@ def update_story_links(
     # Twice the window: the stories related to the targets get complete lists of their own too.
     stories = {s.id: s for s in _window_stories(session, list(targets.values()), 2 * window)}
     stories.update(targets)
-    links: dict[int, _StoryLinks] = {}
+    links: dict[int, StoryLinks] = {}
     for sid, story in stories.items():
         cached = None if sid in targets else _from_state(story)
         if cached is not None:
@@ -271,45 +267,23 @@ def update_story_links(
     members = _members(
         session, [sid for sid in stories if sid not in links], feed_vocabularies(session, config)
     )
-    profiles = {doc.id: article_profile(doc) for docs in members.values() for doc in docs}
+    cached_keys = set(links)
+    links = build_links(members, links)
+    for sid in links:
+        if sid not in cached_keys:
+            _to_state(stories[sid], links[sid])
 
-    # The topic model learns from the categorised stories of the window, cached or not.
-    model = TopicModel()
-    for cached in links.values():
-        if cached.categories:
-            model.learn(cached.profile, cached.categories, cached.category_outlets)
-    fresh: dict[int, tuple[list[ArticleDoc], list[StoryProfile], list[str], list[str]]] = {}
-    for sid, docs in members.items():
-        if not docs:
-            continue
-        doc_profiles = [profiles[d.id] for d in docs]
-        categories = list(dict.fromkeys(c for d in docs for c in d.categories))
-        outlets = sorted({d.source for d in docs if d.categories and d.source})
-        fresh[sid] = (docs, doc_profiles, categories, outlets)
-        if categories:
-            model.learn(story_profile(sid, docs, doc_profiles, []), categories, outlets)
-    for sid, (docs, doc_profiles, categories, outlets) in fresh.items():
-        per_article = [
-            article_topics(model, d, p, ARTICLE_TOPICS) for d, p in zip(docs, doc_profiles, strict=True)
-        ]
-        topics = shown_story_topics(per_article, docs, ARTICLE_TOPICS)
-        links[sid] = _StoryLinks(story_profile(sid, docs, doc_profiles, topics), topics, categories, outlets)
-        _to_state(stories[sid], links[sid])
-
-    index = RelatedIndex(RelatedParams(window=window))
-    for sid in sorted(links):
-        index.add(links[sid].profile)
-
+    linker = StoryLinker(links, window, settings.related_count, model)
     to_write: dict[int, None] = dict.fromkeys(sorted(t for t in targets if t in links))
     lists = {}
     for sid in list(to_write):
-        lists[sid] = index.related(links[sid].profile, settings.related_count)
+        lists[sid] = linker.lists(sid)
         for rel in lists[sid]:
             to_write.setdefault(int(rel.key))  # their lists may now hold this story
     # Everything is computed before the first write: the write transaction stays short.
     for sid in to_write:
         if sid not in lists:
-            lists[sid] = index.related(links[sid].profile, settings.related_count)
+            lists[sid] = linker.lists(sid)
     relations = written_topics = 0
     for sid in to_write:
         ranked = lists[sid]

@@ -1,0 +1,159 @@
+"""From stories' articles to their "More on this story" lists and topics. Pure: no I/O.
+
+    members per story (ArticleDoc, copies left out, categories cleaned with their feed's vocabulary)
+    [+ cached StoryLinks of unchanged stories]
+      --build_links--> StoryLinks per story (profile for the related index, the topics a story may show
+        (:func:`~aggregator.stories.topics.shown_story_topics`), categories and the outlets they come from,
+        storyline evidence; items the kind detector marks as not news are never listable)
+      --StoryLinker(links, window, count).lists(key)--> the related stories displayed for ``key``:
+        the related index's candidates, scored by the storyline model (:mod:`aggregator.stories.storylines`),
+        cut at its threshold, in date order
+
+The database glue (:mod:`aggregator.stories.links`), the evaluation (:mod:`aggregator.evaluation.stories`,
+:mod:`aggregator.evaluation.chips`) and ``scripts/train_storylines.py`` all go through these functions, so the figures ``aggregator eval`` reports describe what the site shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar, cast
+
+from .doc import ArticleDoc
+from .related import Related, RelatedIndex, RelatedParams, StoryProfile
+from .storylines import (
+    Frequencies,
+    Listable,
+    StoryEvidence,
+    StorylineModel,
+    default_model,
+    news_item,
+    pair_features,
+    story_evidence,
+)
+from .topics import TopicModel, TopicScore, article_profile, article_topics, shown_story_topics, story_profile
+
+K = TypeVar("K", int, str)  # story keys: database ids, or labels in the evaluation
+
+HUB_SIZE = 10  # the best candidates two stories' lists are compared on (their shared neighbours)
+ARTICLE_TOPICS = 10  # topics kept per article before a story's ranking is cut to ``stories.topic_count``
+
+
+@dataclass(frozen=True)
+class StoryLinks:
+    """What the links stage keeps of a story (cached by the database glue)."""
+
+    profile: StoryProfile
+    topics: list[TopicScore]
+    categories: list[str]  # its articles' feed categories (cleaned), for the topic model to learn from
+    category_outlets: list[str]  # the outlets those categories come from
+    evidence: StoryEvidence  # what it offers as evidence of a shared storyline
+
+
+def build_links(
+    members: Mapping[K, Sequence[ArticleDoc]],
+    cached: Mapping[K, StoryLinks] | None = None,
+    listable: Listable = news_item,
+) -> dict[K, StoryLinks]:
+    """Links data for every story of ``members`` (stories without articles are left out), plus ``cached``.
+
+    The topic model learns from the categorised stories of both (with the outlets each key comes from: one
+    outlet's private vocabulary is lent to that outlet's articles only), then infers the topics of the fresh
+    ones; a story keeps the topics :func:`~aggregator.stories.topics.shown_story_topics` allows. The members'
+    categories are expected cleaned already (:class:`~aggregator.stories.categories.FeedVocabulary`, which needs
+    the entry's author and its feed's recent items: the callers have them). ``listable`` tells the items that
+    may be listed under another story: by default news by the item-kind detector (not a live blog or a round-up).
+    """
+    links: dict[K, StoryLinks] = dict(cached or {})
+    model = TopicModel()
+    for known in links.values():
+        if known.categories:
+            model.learn(known.profile, known.categories, known.category_outlets)
+    fresh: dict[K, tuple[Sequence[ArticleDoc], list[StoryProfile], list[str], list[str]]] = {}
+    for key, docs in members.items():
+        if not docs:
+            continue
+        doc_profiles = [article_profile(d) for d in docs]
+        categories = list(dict.fromkeys(c for d in docs for c in d.categories))
+        outlets = sorted({d.source for d in docs if d.categories and d.source})
+        fresh[key] = (docs, doc_profiles, categories, outlets)
+        if categories:
+            model.learn(story_profile(key, docs, doc_profiles, []), categories, outlets)
+    for key, (docs, doc_profiles, categories, outlets) in fresh.items():
+        per_article = [
+            article_topics(model, d, p, ARTICLE_TOPICS) for d, p in zip(docs, doc_profiles, strict=True)
+        ]
+        topics = shown_story_topics(per_article, docs, ARTICLE_TOPICS)
+        profile = story_profile(key, docs, doc_profiles, topics)
+        links[key] = StoryLinks(profile, topics, categories, outlets, story_evidence(docs, listable))
+    return links
+
+
+class StoryLinker(Generic[K]):
+    """The related-story lists of a set of stories (a window of them), as the site displays them.
+
+    A story's candidates are the related index's best ``model.candidates``; those the storyline model scores at
+    least its threshold are listed, at most ``count`` (the likeliest), in date order: a timeline of the storyline.
+    """
+
+    def __init__(
+        self,
+        links: Mapping[K, StoryLinks],
+        window: timedelta,
+        count: int,
+        model: StorylineModel | None = None,
+    ) -> None:
+        self._links: Mapping[K, StoryLinks] = links
+        self._count = count
+        self._model = model or default_model()
+        self._freq = Frequencies(link.evidence for link in links.values())
+        self._index = RelatedIndex(RelatedParams(window=window))
+        self._ranked_cache: dict[K, list[Related]] = {}
+        for key in sorted(links):
+            self._index.add(links[key].profile)
+
+    def _ranked(self, key: K) -> list[Related]:
+        found = self._ranked_cache.get(key)
+        if found is None:
+            found = self._index.related(self._links[key].profile, self._model.candidates)
+            self._ranked_cache[key] = found
+        return found
+
+    def candidates(self, key: K) -> list[tuple[K, list[float]]]:
+        """The index's best candidates for ``key`` that may be listed, best first, with the model's features."""
+        query = self._links[key]
+        ranked = self._ranked(key)
+        near = {r.key for r in ranked[:HUB_SIZE]}
+        found = []
+        for rank, rel in enumerate(ranked, 1):
+            other_key = cast(K, rel.key)
+            other = self._links[other_key]
+            if not other.evidence.listable:
+                continue
+            theirs = self._ranked(other_key)
+            their_near = {r.key for r in theirs[:HUB_SIZE]} - {key}
+            mutual = next((i for i, r in enumerate(theirs, 1) if r.key == key), None)
+            features = pair_features(
+                query.evidence,
+                other.evidence,
+                similarity=rel.score,
+                rank=rank,
+                same_feed=bool(query.profile.feeds & other.profile.feeds),
+                freq=self._freq,
+                neighbours=len(their_near & near) / HUB_SIZE,
+                mutual_rank=mutual,
+            )
+            found.append((other_key, features))
+        return found
+
+    def lists(self, key: K) -> list[Related]:
+        """The stories listed under ``key``'s "More on this story", in display order (by date); the score is the
+        model's probability that they share ``key``'s storyline."""
+        model = self._model
+        scored = [(model.probability(f), k) for k, f in self.candidates(key)]
+        kept = sorted((s for s in scored if s[0] >= model.threshold), key=lambda s: (-s[0], str(s[1])))
+        chosen = kept[: self._count]
+        far = datetime.max.replace(tzinfo=UTC)
+        chosen.sort(key=lambda s: (self._links[s[1]].profile.time or far, str(s[1])))
+        return [Related(k, p) for p, k in chosen]

@@ -1,0 +1,106 @@
+"""The "More on this story" storyline lists: evidence, the model, the cut and the timeline (pure code)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aggregator.stories.doc import ArticleDoc
+from aggregator.stories.linking import StoryLinker, build_links
+from aggregator.stories.storylines import (
+    FEATURES,
+    StoryEvidence,
+    StorylineModel,
+    Tree,
+    default_model,
+    story_evidence,
+)
+
+T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
+def doc(i: str, title: str, summary: str = "", days: float = 0, feed: str = "Valley Times") -> ArticleDoc:
+    return ArticleDoc(id=i, title=title, summary=summary, published=T0 + timedelta(days=days), feed=feed)
+
+
+def rule(feature: str, above: float) -> StorylineModel:
+    """A one-split model: same storyline when ``feature`` exceeds ``above``."""
+    tree = Tree(
+        (FEATURES.index(feature), -1, -1), (above, 0.0, 0.0), (1, -1, -1), (2, -1, -1), (0.0, -9.0, 9.0)
+    )
+    return StorylineModel(0.0, 1.0, (tree,), 0.5, 30)
+
+
+def background() -> dict[str, list[ArticleDoc]]:
+    subjects = [
+        "harbour",
+        "library",
+        "tram",
+        "museum",
+        "stadium",
+        "school",
+        "bridge",
+        "market",
+        "park",
+        "zoo",
+    ]
+    return {
+        f"bg{i}": [
+            doc(f"bg{i}", f"{s.title()} budget approved by council", f"The {s} budget passed.", days=i)
+        ]
+        for i, s in enumerate(subjects)
+    }
+
+
+def test_evidence_keeps_names_numbers_phrases_and_series_segments() -> None:
+    ev = story_evidence(
+        [
+            doc(
+                "a",
+                "The Sacrifice of Cassini | Cosmos: Possible Worlds",
+                "NZ moves to Alert Level 3 on 28 April.",
+            )
+        ]
+    )
+    assert "cosmos possible worlds" in ev.segments
+    assert "alert level" in ev.names and "28" in ev.numbers
+    assert {"sacrifice cassini", "possible world"} <= ev.phrases
+    assert StoryEvidence.from_json(ev.to_json()) == ev
+
+
+def test_a_rare_shared_name_lists_a_story_and_one_common_word_does_not() -> None:
+    members = background() | {
+        "dam1": [doc("dam1", "Kessler Dam gives way after storm", "The Kessler Dam collapsed.", days=1)],
+        "dam2": [doc("dam2", "Inquiry into Kessler Dam opens", "Engineers questioned.", days=20)],
+        "dam0": [doc("dam0", "Kessler Dam inspected", "Inspectors visited the Kessler Dam.", days=-30)],
+    }
+    linker = StoryLinker(build_links(members), timedelta(days=60), 10, rule("rare_names", 0.5))
+    listed = [r.key for r in linker.lists("dam1")]
+    # The timeline: earlier and later reports of the storyline, by date; no budget story.
+    assert listed == ["dam0", "dam2"]
+    # The budget stories share "budget" and "council" with each other, and nothing rare: empty lists.
+    assert linker.lists("bg3") == []
+
+
+def test_items_that_are_not_news_are_never_listed() -> None:
+    members = {
+        "dam1": [doc("dam1", "Kessler Dam gives way after storm", "The Kessler Dam collapsed.")],
+        "live": [doc("live", "Live: Kessler Dam collapse updates", "Follow the Kessler Dam news.", days=1)],
+    } | background()
+    model = rule("rare_names", 0.5)
+    # By default the item-kind detector (aggregator.stories.kinds) tells what may be listed: a live blog may not.
+    links = build_links(members)
+    assert links["live"].evidence.listable is False and links["dam1"].evidence.listable is True
+    assert StoryLinker(links, timedelta(days=60), 10, model).lists("dam1") == []
+    everything = build_links(members, listable=lambda d: True)
+    assert [r.key for r in StoryLinker(everything, timedelta(days=60), 10, model).lists("dam1")] == ["live"]
+
+
+def test_the_model_round_trips_and_the_shipped_one_loads() -> None:
+    model = rule("names", 0.1)
+    assert StorylineModel.from_json(model.to_json()) == model
+    shipped = default_model()
+    assert shipped.trees and 0.0 < shipped.threshold < 1.0
+    with pytest.raises(ValueError, match="retrain"):
+        StorylineModel.from_json({**model.to_json(), "features": ["similarity"]})
