@@ -182,7 +182,7 @@ def read_story_page(path: Path) -> PageStory | None:
                 members.append((copy.get("href"), _text(copy)))
     related = tuple(
         rid
-        for href in root.xpath("//section[@id='related']//ul[@class='related']/li/a/@href")
+        for href in root.xpath(f"//section[@id='related']//ol[{_HAS_CLASS.format('related')}]/li/a/@href")
         if (rid := _story_id(href)) is not None
     )
     chips = tuple(_text(a) for a in root.xpath("//section[@id='topics']//ul[@class='chips']/li/a"))

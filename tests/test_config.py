@@ -48,7 +48,7 @@ def test_defaults_without_a_file() -> None:
         ({"fetch": {"parse_workers": 100000}}, "fetch.parse_workers", "(allowed: 0 to 256)"),
         ({"newsletter": {"smtp_port": 70000}}, "newsletter.smtp_port", "(allowed: 1 to 65535)"),
         ({"fulltext": {"min_words": -1}}, "fulltext.min_words", "(allowed: 0 to 100000)"),
-        ({"stories": {"gap_penalty": -0.5}}, "stories.gap_penalty", "(allowed: 0 to 1000)"),
+        ({"stories": {"join_probability": 1.5}}, "stories.join_probability", "(allowed: 0 to 1)"),
         (
             {"fetch": {"user_agent": "bot/1\r\nX-Injected: 1"}},
             "fetch.user_agent",
@@ -239,3 +239,14 @@ def test_a_bad_url_is_a_one_line_error_in_the_cli(
     result = run_cli(bad, "status")
     assert result.exit_code == 1 and "feeds[0].url" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_settings_of_the_old_story_engine_are_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[stories]\njoin_threshold = 0.3\nlate_penalty = 0.2\ntime_window_hours = 48\n")
+    config = load_config(path, environ={})
+    assert config.stories.time_window_hours == 48
+    assert "stories.join_threshold is no longer used" in caplog.text
+    assert "stories.late_penalty is no longer used" in caplog.text

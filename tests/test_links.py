@@ -225,21 +225,6 @@ def rows_naming(s: Session, story_id: int) -> list[tuple[str, int]]:
     return [("relation", a) for a, _ in relations] + [("topic", t) for t in topics]
 
 
-def test_a_merge_removes_the_absorbed_storys_lists_topics_and_places(db: Database, config: Config) -> None:
-    from aggregator.stories.cluster import _merge
-
-    with db.session() as s:
-        stories = world(s)
-        update_story_links(s, [stories["inquiry"].id, stories["early"].id], config, NOW, rare_name_rule())
-        early = stories["early"]
-        assert rows_naming(s, early.id)  # it has a list, topics, and a place in the inquiry's list
-        assert related_of(s, stories["inquiry"]) == [early.id]
-        _merge(s, early.id, stories["inquiry"].id, NOW)
-        s.flush()
-        assert rows_naming(s, early.id) == []
-        assert stories["inquiry"].id in stale_story_ids(s, config, NOW)  # its list is computed again
-
-
 def test_the_next_links_run_cleans_rows_left_on_merged_stories(db: Database, config: Config) -> None:
     """Rows an older version left on stories merged since: removed by the next links run."""
     with db.session() as s:

@@ -41,7 +41,9 @@ def lock_path_for(db: Database, fallback_dir: Path, suffix: str = ".lock") -> Pa
 @contextmanager
 def run_lock(db: Database, fallback_dir: Path) -> Iterator[None]:
     """Hold the run lock for the block; raise :class:`LockedError` at once if another process holds it."""
-    with _process_lock(db, fallback_dir, ".lock", PG_LOCK_KEY, "another aggregator run is in progress"):
+    with _process_lock(
+        db, fallback_dir, ".lock", PG_LOCK_KEY, "another aggregator run is in progress", "run lock"
+    ):
         yield
 
 
@@ -55,12 +57,15 @@ def newsletter_lock(db: Database, fallback_dir: Path) -> Iterator[None]:
         ".newsletter.lock",
         PG_NEWSLETTER_LOCK_KEY,
         "another process is delivering the newsletter",
+        "newsletter lock",
     ):
         yield
 
 
 @contextmanager
-def _process_lock(db: Database, fallback_dir: Path, suffix: str, pg_key: int, busy: str) -> Iterator[None]:
+def _process_lock(
+    db: Database, fallback_dir: Path, suffix: str, pg_key: int, busy: str, name: str
+) -> Iterator[None]:
     if db.engine.dialect.name == "postgresql":
         with _pg_lock(db, pg_key, busy):
             yield
@@ -71,7 +76,7 @@ def _process_lock(db: Database, fallback_dir: Path, suffix: str, pg_key: int, bu
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
         what = "it is a folder" if path.is_dir() else (e.strerror or str(e))
-        raise StateError(f"cannot open the lock {path}: {what}") from e
+        raise StateError(f"cannot open the {name} {path}: {what}") from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -82,7 +87,7 @@ def _process_lock(db: Database, fallback_dir: Path, suffix: str, pg_key: int, bu
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         except OSError as e:
-            raise StateError(f"cannot write the lock {path}: {e.strerror or e}") from e
+            raise StateError(f"cannot write the {name} {path}: {e.strerror or e}") from e
         yield
     finally:
         os.close(fd)  # closing releases the flock

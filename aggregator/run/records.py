@@ -113,7 +113,8 @@ def record_step(db: Database, step: str, clock: Callable[[], datetime]) -> Itera
         except DatabaseError as e:
             if failed is None:
                 raise
-            log.error("cannot record the end of run %d (%s): %s", run_id, step, e)
+            # The step's own error is reported once by the caller; this one only says the record is late.
+            log.warning("cannot record the end of run %d (%s): %s", run_id, step, e)
 
 
 def last_runs(session: Session) -> list[dict[str, Any]]:
