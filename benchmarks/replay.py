@@ -21,8 +21,8 @@ hand-labelled entries in ../shared/data/eval/real/real-YYYYMMDD.jsonl. Per day i
   majority storyline is the story's), over all the day's stories and over its multi-outlet ones;
 - topic chips on the story pages and the front page, with the most frequent ones.
 
-Only the seven development days can be replayed; the judging days (2020-04-29, 2020-05-02, 2021-09-19) and
-the greatfire-feeds day are never opened. The poll time of a snapshot is its folder's timestamp read as UTC,
+Only the seven development days listed in ``ALLOWED_DAYS`` can be replayed; no other snapshot is ever
+opened. The poll time of a snapshot is its folder's timestamp read as UTC,
 the convention of the label files (an undated entry's `published` there is that time).
 
     .venv/bin/python -m benchmarks.replay                          # all seven days
@@ -71,8 +71,7 @@ SNAPSHOTS = SHARED_DATA / "feeds" / "news_snapshots" / "gesab001-headlines" / "d
 LABELS = SHARED_DATA / "eval" / "real"
 DEFAULT_SCREENSHOTS = REPO_ROOT / "artifacts" / "replay"
 
-# The development days, in replay order, with their snapshot folders. Nothing else is ever opened: the
-# judging days (2020-04-29, 2020-05-02, 2021-09-19) and greatfire-feeds are not in this list, on purpose.
+# The development days, in replay order, with their snapshot folders. Nothing else is ever opened.
 ALLOWED_DAYS: dict[str, str] = {
     "2020-04-28": "20200428T090740_37e09926",
     "2020-04-30": "20200430T073657_c633e1d3",

@@ -40,7 +40,6 @@ from aggregator.stories.linking import StoryLinker, build_links  # noqa: E402
 from aggregator.stories.storylines import FEATURES, MODEL_FILE, StorylineModel, Tree  # noqa: E402
 
 DEV_DAYS = ("20200428", "20200430", "20200501", "20200503", "20200504", "20210917", "20210920")
-JUDGING_DAYS = ("20200429", "20200502", "20210919")
 TREES = 100
 LEARNING_RATE = 0.08
 DEPTH = 3
@@ -175,7 +174,6 @@ def main() -> None:
     settings = StoriesConfig()
     days = []
     for name in DEV_DAYS:
-        assert name not in JUDGING_DAYS
         path = args.data / "eval" / "real" / f"real-{name}.jsonl"
         if not path.is_file():
             raise SystemExit(f"{path}: not found (the real feed days are in ../shared/data/eval/real)")

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from aggregator.cli import cli
-from aggregator.evaluation.chips import JUDGING_DAYS, evaluate_chips, load_snapshot
+from aggregator.evaluation.chips import evaluate_chips, load_snapshot
 from aggregator.evaluation.data import EvalDataError
 
 DAILY = Path(__file__).resolve().parents[2] / "shared/data/feeds/news_snapshots/gesab001-headlines/daily"
@@ -30,10 +30,10 @@ def test_no_displayed_chip_is_junk_on_the_real_development_days() -> None:
     assert report.as_dict()["raw_junk_share"] > 0.1  # the raw feeds do carry junk
 
 
-def test_judging_days_are_refused(tmp_path: Path) -> None:
-    folder = tmp_path / f"{JUDGING_DAYS[0]}T073745_x"
+def test_snapshots_other_than_the_development_polls_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "20200505T073745_x"  # not a development poll
     folder.mkdir()
-    with pytest.raises(EvalDataError, match="judging day"):
+    with pytest.raises(EvalDataError, match="not one of the development polls"):
         load_snapshot(folder)
     result = CliRunner().invoke(cli, ["eval", "chips", str(folder)])
-    assert result.exit_code != 0 and "judging day" in result.output
+    assert result.exit_code != 0 and "not one of the development polls" in result.output

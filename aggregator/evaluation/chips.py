@@ -29,7 +29,8 @@ from ..stories.topics import displayed_topics, fold
 from .data import EvalDataError
 
 # Kept for judging: never read by this evaluation.
-JUDGING_DAYS = ("20200429", "20200502", "20210919")
+# The development polls this evaluation reads; any other snapshot (a day kept for judging) is refused.
+DEVELOPMENT_DAYS = ("20200428", "20200430", "20200501", "20200503", "20200504", "20210917", "20210920")
 # Feed-internal labels seen on real feeds, junk whatever the rules say.
 HAND_JUNK = (
     "fnc", "article", "Fox News", "FOX News", "PAID", "premium", "video", "news", "top stories",
@@ -79,8 +80,8 @@ def _poll_time(folder: Path) -> datetime:
 def load_snapshot(folder: Path) -> tuple[list[ArticleDoc], set[str]]:
     """The articles of one poll as the engine sees them (categories cleaned), and the raw categories the
     cleaning dropped."""
-    if any(day in folder.name for day in JUDGING_DAYS) or "greatfire" in str(folder):
-        raise EvalDataError(f"{folder}: a judging day, kept out of evaluation")
+    if not folder.name.startswith(DEVELOPMENT_DAYS) or "gesab001-headlines" not in str(folder.resolve()):
+        raise EvalDataError(f"{folder}: not one of the development polls; only those are evaluated")
     now = _poll_time(folder)
     docs: list[ArticleDoc] = []
     dropped: set[str] = set()
