@@ -233,6 +233,85 @@ def test_an_edited_repost_with_no_text_is_a_copy_but_a_daily_series_title_is_not
     assert engine.add(next_day).duplicate_of is None
 
 
+def test_one_headline_in_two_outlets_is_a_copy_but_one_feeds_daily_list_is_not() -> None:
+    engine = StoryEngine()
+    wire = "Harrison Ford again under FAA investigation after new aircraft incident"
+    engine.add(
+        doc(
+            "h1",
+            wire,
+            "Ford crossed an active runway at Hawthorne Airport on Friday, the FAA said.",
+            source="a.example",
+        )
+    )
+    reworded = doc(
+        "h2",
+        wire,
+        summary="The actor is under investigation again after an incident at an airport in Los Angeles County.",
+        hours=9,
+        source="b.example",
+    )
+    assert engine.add(reworded).duplicate_of == "h1"
+
+    engine = StoryEngine()
+    listing = "Here is the latest list of county communities with coronavirus cases"
+    engine.add(
+        doc(
+            "l1",
+            listing,
+            "Infections rose to 1,845 on Friday with the largest increase in the north of the county.",
+            source="t.example",
+        )
+    )
+    next_list = doc(
+        "l2",
+        listing,
+        "Hospitals reported 175 patients, seventy of them in intensive care, as testing widened.",
+        hours=20,
+        source="t.example",
+    )
+    assert engine.add(next_list).duplicate_of is None
+
+
+def test_two_editions_of_a_dated_series_are_not_copies_even_when_the_date_is_boilerplate() -> None:
+    engine = StoryEngine()
+    docs = [
+        ArticleDoc(
+            id=f"e{day}-{region}",
+            title=f"TV Patrol {region} - April {day}, 2020",
+            summary="",
+            text="",
+            published=T0 + timedelta(hours=24 * (day - 27) + i),
+            source="tv.example",
+            feed="tv.xml",
+        )
+        for day in (27, 28)
+        for i, region in enumerate(
+            ("Central Visayas", "Bicol", "Panay", "Southern Tagalog", "Northern Mindanao")
+        )
+    ]
+    for d in docs:
+        engine.observe(d)
+    found = {d.id: engine.add(d).duplicate_of for d in docs}
+    assert all(original is None for original in found.values()), found
+
+
+def test_a_round_up_posted_twice_is_one_item_but_a_renamed_live_blog_is_not_a_copy_of_news() -> None:
+    engine = StoryEngine()
+    roundup = "What you need to know about coronavirus today"
+    first = engine.add(doc("u1", roundup, "Expect a barrage of reopening announcements in the coming days."))
+    again = engine.add(
+        doc("u2", roundup, "Expect a barrage of reopening announcements in the coming days.", hours=15)
+    )
+    assert again.duplicate_of == "u1" and again.story_id == first.story_id
+    text = " ".join(
+        f"Officials in the state reported case number {n} at the daily briefing." for n in range(6)
+    )
+    engine.add(doc("v1", "Coronavirus live updates: one new case in the state", text, hours=20))
+    renamed = engine.add(doc("v2", "As the day unfolded: the tracing app goes live", text, hours=22))
+    assert renamed.duplicate_of is None
+
+
 def test_a_long_running_story_keeps_bounded_centroids_weighted_to_recent_coverage() -> None:
     story = StoryState(id=1)
     engine = StoryEngine()

@@ -1,9 +1,13 @@
 """Syndicated copies: the same article republished, by any outlet, within the time window.
 
-A copy has a near-identical title and near-identical text once feed hygiene has removed each feed's
-boilerplate: an AAP story in two newspapers, a feed re-posting an item with a small title edit. Two
-videos of one channel share their description but not their title, so they are not copies; two items
-with no text left are copies only when their titles are near-identical and they appeared within a day.
+A copy is, once feed hygiene has removed each feed's boilerplate: a near-identical title over
+near-identical text (an AAP story in two newspapers); one headline in another feed over reworded text
+(a wire headline each outlet summarises its own way); a near-identical title where one side has no text
+left (a headline-only feed item); the same long text retitled; or a wire story lightly edited in both.
+Not copies: two videos of one channel sharing their description but not their title; one feed's daily
+list under a fixed headline (new text each day); two editions of a dated series (their titles' numbers
+differ, read from the title as published because hygiene may strip the date as boilerplate); a
+renamed live blog and a news item sharing text (a non-news item is a copy only of a near-identical title).
 
 Compared on title character 4-grams and on three-word runs of the cleaned text; candidates come from an
 index on the title's grams and the text's rarest-hashed runs (a bounded MinHash sketch), never a scan.
@@ -12,6 +16,7 @@ index on the title's grams and the text's rarest-hashed runs (a bounded MinHash 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,9 +26,13 @@ from .text import normalize
 
 TITLE_SAME = 0.8  # title 4-gram resemblance of a copy
 TEXT_SAME = 0.6  # ... with this resemblance of the cleaned text
+TITLE_IDENTICAL = 0.95  # one headline within SHORT_WINDOW ...
+TEXT_NOT_OTHER = 0.3  # ... over texts this alike (a daily list under one headline has new text each day)
+TITLE_EDITED = 0.4  # an edited wire headline ...
+LONG_TEXT_WORDS = 20  # ... over at least this much text at TEXT_SAME
 TEXT_ONLY_SAME = 0.85  # a retitled copy: the text alone, when long enough
 MIN_TEXT_WORDS = 25
-SHORT_TEXT = 8  # fewer words than this left after hygiene: the title decides
+SHORT_TEXT = 8  # fewer words than this left after hygiene on either side: the title decides
 SHORT_WINDOW = timedelta(hours=36)
 SKETCH = 4
 MAX_POSTINGS = 50
@@ -33,6 +42,10 @@ MAX_ITEMS = 50_000  # originals kept at most (a bound for undated streams)
 def _runs(body: str) -> frozenset[str]:
     words = normalize(body).split()
     return frozenset(" ".join(words[i : i + 3]) for i in range(len(words) - 2))
+
+
+def _numbers(title: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\d+", title))  # "28" and "28th" are one number
 
 
 def _hash(text: str) -> int:
@@ -48,6 +61,9 @@ class _Original:
     words: int
     published: datetime | None
     keys: frozenset[int]
+    numbers: frozenset[str]  # the title's numbers: two daily updates differ in their dates
+    feed: str
+    news: bool
 
 
 class CopyIndex:
@@ -65,10 +81,22 @@ class CopyIndex:
         keys |= set(sorted(_hash("b" + r) for r in runs)[:SKETCH])
         return keys
 
-    def find(self, title: str, body: str, published: datetime | None) -> tuple[str, int] | None:
-        """The original (id, story id) this is a copy of, or None."""
+    def find(
+        self,
+        title: str,
+        body: str,
+        published: datetime | None,
+        feed: str = "",
+        news: bool = True,
+        headline: str = "",
+    ) -> tuple[str, int] | None:
+        """The original (id, story id) this is a copy of, or None. Between a non-news item (a live blog, a
+        round-up: the same text under each day's headline) and anything else only a near-identical headline
+        makes a copy. ``headline`` is the title as published (its numbers, which hygiene may have removed as
+        a feed's recurring segment, tell two editions of a dated series apart)."""
         grams, runs = title_grams(title), _runs(body)
         words = len(body.split())
+        numbers = _numbers(headline or title)
         seen: set[str] = set()
         best: tuple[float, str, int] | None = None
         for key in self._keys(grams, runs):
@@ -77,7 +105,9 @@ class CopyIndex:
                     continue
                 seen.add(item_id)
                 item = self._items[item_id]
-                score = self._same(item, grams, runs, words, published)
+                score = self._same(item, grams, runs, words, published, numbers, feed)
+                if score is not None and not (news and item.news) and jaccard(grams, item.grams) < TITLE_SAME:
+                    score = None
                 if score is not None and (best is None or score > best[0]):
                     best = (score, item.id, item.story_id)
         return (best[1], best[2]) if best else None
@@ -89,6 +119,8 @@ class CopyIndex:
         runs: frozenset[str],
         words: int,
         published: datetime | None,
+        numbers: frozenset[str],
+        feed: str,
     ) -> float | None:
         if (
             published is not None
@@ -96,25 +128,54 @@ class CopyIndex:
             and abs(published - item.published) > self.window
         ):
             return None
+        if numbers and item.numbers and numbers != item.numbers:
+            return None  # two editions of a dated series, two counts
         title = jaccard(grams, item.grams)
-        if words < SHORT_TEXT and item.words < SHORT_TEXT:
-            close = (
-                published is None or item.published is None or abs(published - item.published) <= SHORT_WINDOW
-            )
+        close = published is None or item.published is None or abs(published - item.published) <= SHORT_WINDOW
+        shortest = min(words, item.words)
+        if shortest < SHORT_TEXT:
+            # One side has no text left (a headline-only feed item): the title decides.
             return title if title >= TITLE_SAME and close else None
         text = jaccard(runs, item.runs)
+        if title >= TITLE_IDENTICAL and close and (text >= TEXT_NOT_OTHER or feed != item.feed):
+            # One headline over reworded text: a wire story in another feed, or the same feed's item
+            # re-posted (not one feed's daily list under a fixed headline, which has new text each day).
+            return title + text
         if title >= TITLE_SAME and text >= TEXT_SAME:
             return title + text
-        if text >= TEXT_ONLY_SAME and min(words, item.words) >= MIN_TEXT_WORDS:
-            return title + text
+        if text >= TEXT_ONLY_SAME and shortest >= MIN_TEXT_WORDS:
+            return title + text  # retitled: the text alone, when there is enough of it
+        if text >= TEXT_SAME and title >= TITLE_EDITED and shortest >= LONG_TEXT_WORDS:
+            return title + text  # a wire story lightly edited in both title and text, same numbers
         return None
 
-    def add(self, item_id: str, story_id: int, title: str, body: str, published: datetime | None) -> None:
+    def add(
+        self,
+        item_id: str,
+        story_id: int,
+        title: str,
+        body: str,
+        published: datetime | None,
+        feed: str = "",
+        news: bool = True,
+        headline: str = "",
+    ) -> None:
         if item_id in self._items:
             return
         grams, runs = title_grams(title), _runs(body)
         keys = frozenset(self._keys(grams, runs))
-        self._items[item_id] = _Original(item_id, story_id, grams, runs, len(body.split()), published, keys)
+        self._items[item_id] = _Original(
+            item_id,
+            story_id,
+            grams,
+            runs,
+            len(body.split()),
+            published,
+            keys,
+            _numbers(headline or title),
+            feed,
+            news,
+        )
         for key in keys:
             posting = self._postings.setdefault(key, deque())
             posting.append(item_id)

@@ -240,9 +240,19 @@ class StoryEngine:
         """An already clustered article (rebuilding the engine): observed, and a possible original of later
         copies when its story is known."""
         self.observe(doc)
-        if story_id is not None and item_kind(doc.title, doc.summary, doc.url) not in NON_NEWS:
+        if story_id is not None:
             cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
-            self.copies.add(doc.id, story_id, cleaned.title, cleaned.body, doc.published)
+            news = item_kind(doc.title, doc.summary, doc.url) not in NON_NEWS
+            self.copies.add(
+                doc.id,
+                story_id,
+                cleaned.title,
+                cleaned.body,
+                doc.published,
+                doc.feed or doc.source,
+                news,
+                doc.title,
+            )
 
     def restore_story(self, state: StoryState) -> None:
         self.stories.pop(state.id, None)
@@ -273,19 +283,33 @@ class StoryEngine:
             self._clock = max(self._clock or doc.published, doc.published)
             self._expire(self._clock)
         cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
-        if item_kind(doc.title, doc.summary, doc.url) in NON_NEWS:
-            story = self._new_story(closed=True)
-            rep = self._represent(doc)
-            story.absorb(rep, self._vectors(rep))
-            return Assignment(doc.id, story.id, True, 1.0, created=story.id)
-        original = self.copies.find(cleaned.title, cleaned.body, doc.published)
+        news = item_kind(doc.title, doc.summary, doc.url) not in NON_NEWS
+        original = self.copies.find(
+            cleaned.title, cleaned.body, doc.published, doc.feed or doc.source, news, doc.title
+        )
         if original is not None:
-            # The original's story, unless it has left the index (then the copy is clustered as news).
+            # The original's story (a non-news item's too), unless it has left the index (then the copy is
+            # clustered on its own).
             host = self.stories.get(original[1])
             if host is not None:
                 self.note_coverage(host.id, doc.published)
                 host.outlets[doc.source] = host.outlets.get(doc.source, 0) + 1
                 return Assignment(doc.id, host.id, False, 1.0, duplicate_of=original[0])
+        if not news:
+            story = self._new_story(closed=True)
+            rep = self._represent(doc)
+            story.absorb(rep, self._vectors(rep))
+            self.copies.add(
+                doc.id,
+                story.id,
+                cleaned.title,
+                cleaned.body,
+                doc.published,
+                doc.feed or doc.source,
+                news,
+                doc.title,
+            )
+            return Assignment(doc.id, story.id, True, 1.0, created=story.id)
         rep = self._represent(doc, cleaned)
         vectors = self._vectors(rep)
         best_id, best_p = None, 0.0
@@ -297,7 +321,16 @@ class StoryEngine:
         story.absorb(rep, vectors)
         self._reindex(story)
         self._bump(story)
-        self.copies.add(doc.id, story.id, cleaned.title, cleaned.body, doc.published)
+        self.copies.add(
+            doc.id,
+            story.id,
+            cleaned.title,
+            cleaned.body,
+            doc.published,
+            doc.feed or doc.source,
+            True,
+            doc.title,
+        )
         self._evict()
         return Assignment(
             doc.id,
