@@ -797,3 +797,17 @@ def test_feedparser_sanitizer_cases_leave_no_active_content(
     assert not [name for name, _ in collector.attrs if name.lower().startswith("on")]
     for link in collector.links:
         assert re.match(r"https?://[^/\s]+", link), f"not an absolute http(s) link: {link}"
+
+
+def test_the_digest_leads_with_the_article_heading_the_story_on_the_site() -> None:
+    period = Period(NOW - DAY, NOW)
+    first = replace(cov(1, 1, 1, NOW - 3 * HOUR, title="Early report"), summary="What was known at first.")
+    heading = replace(cov(1, 2, 2, NOW - HOUR, title="Story 1"), summary="The latest, as the site shows it.")
+    (story,) = select_digest_stories([first, heading], period)
+    assert (story.headline, story.lead_title, story.summary) == (
+        "Story 1",
+        "Story 1",
+        "The latest, as the site shows it.",
+    )
+    (story,) = select_digest_stories([first, replace(heading, title="Another report")], period)
+    assert story.lead_title == "Early report"  # the heading article is not new: the first new report

@@ -183,7 +183,9 @@ def _digest_story(items: list[DigestArticle], period: Period) -> DigestStory | N
     outlets: dict[str, str] = {}
     for c in new:
         outlets.setdefault(c.outlet_key, _line(c.outlet))
-    lead = new[0]
+    # The article heading the story on the site (its headline and summary), when it is new in this
+    # period; else the period's first new report.
+    lead = next((c for c in new if c.story_title and c.title == c.story_title), new[0])
     return DigestStory(
         story_id=lead.story_id,
         headline=_line(lead.story_title) or _line(lead.title),
