@@ -96,6 +96,34 @@ def test_story_view_summary_prefers_extracted_text_and_names_its_source(db: Data
     assert view.outlet_count == 2 and view.article_count == 2
 
 
+def test_excerpts_and_summary_leave_out_the_feeds_boilerplate(db: Database) -> None:
+    channel = (
+        "To watch TV Patrol videos, click the link below: https://www.youtube.com/playlist?list=PL1 "
+        "Subscribe to our channel and turn on notifications for the latest news"
+    )
+    own = [
+        "Floods closed the coastal road near the port on Monday.",
+        "The mayor ordered an evacuation of three villages after the river rose overnight.",
+        "Schools reopened in the capital after a week of storms.",
+        "Fishermen were told to stay ashore until the typhoon passes the islands.",
+    ]
+    with db.session() as s:
+        feed = make_feed(s, "http://127.0.0.1:9/tv.xml", title="TV Patrol", now=NOW)
+        articles = [
+            make_article(s, feed, title=f"Report {i}", published=NOW - timedelta(hours=i), summary=f"{text} {channel}")
+            for i, text in enumerate(own)
+        ]  # fmt: skip
+        story = make_story(s, articles[1:2], now=NOW)
+        view = load_story_views(s, [story.id])[story.id]
+    excerpt = view.groups[0].articles[0].excerpt
+    assert excerpt.startswith("The mayor ordered an evacuation") and "Subscribe" not in excerpt
+    assert (
+        view.summary is not None
+        and "Subscribe" not in view.summary.text
+        and "youtube" not in view.summary.text
+    )
+
+
 def test_copy_without_its_original_in_the_story_counts_as_coverage(db: Database) -> None:
     with db.session() as s:
         a = make_feed(s, "http://127.0.0.1:9/a.xml", title="Alpha", now=NOW)

@@ -53,9 +53,11 @@ from ..db.models import (
 from ..ingest.outlets import Outlet
 from ..sanitize import html_to_text, safe_url
 from ..stories.coverage import story_coverage
+from ..stories.hygiene import CAPACITY, FeedHygiene
 from ..stories.kinds import ItemKind, item_kind
 
 HALF_LIFE_HOURS = 12.0
+MIN_OWN_WORDS = 5  # an excerpt left with fewer words once the feed's boilerplate is out shows it whole
 MOMENTUM_HOURS = 6.0
 MOMENTUM_WEIGHT = 0.5
 SUMMARY_SENTENCES = 2
@@ -382,6 +384,7 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
             .order_by(StoryTopic.story_id, StoryTopic.rank)
         ):
             topics[sid].append(TopicRef(tid, key, label))
+    hygiene = feed_hygiene(session, {a.feed_id for rows in members.values() for a in rows})
     merged = merged_map(session)
     related_ids = sorted({merged.get(r, r) for rs in relations.values() for r in rs})
     refs = story_refs(session, related_ids)
@@ -396,9 +399,33 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
             if ref is not None and target != sid and all(r.id != target for r in related):
                 related.append(ref)
         views[sid] = build_story_view(
-            stories[sid], members.get(sid, []), outlets, related, topics.get(sid, [])
+            stories[sid], members.get(sid, []), outlets, related, topics.get(sid, []), hygiene
         )
     return views
+
+
+def feed_hygiene(session: Session, feed_ids: Iterable[int]) -> FeedHygiene:
+    """Each feed's boilerplate (a channel's "subscribe" description, links), learned from its latest items
+    as the story engine learns it, so that excerpts and summaries show the item's own words."""
+    hygiene = FeedHygiene()
+    for feed_id in sorted(feed_ids):
+        rows = session.execute(
+            select(Article.id, Article.title, _head(Article.summary))
+            .where(Article.feed_id == feed_id)
+            .order_by(Article.id.desc())
+            .limit(CAPACITY)
+        ).all()
+        for article_id, title, summary in reversed(rows):
+            hygiene.observe(str(article_id), str(feed_id), title, html_to_text(summary))
+    return hygiene
+
+
+def _own_words(hygiene: FeedHygiene | None, feed_id: int, title: str, text: str) -> str:
+    """``text`` without its feed's recurring runs; the text as it is when that would leave too little."""
+    if hygiene is None or not text:
+        return text
+    cleaned = hygiene.clean(str(feed_id), title, text).body
+    return cleaned if len(cleaned.split()) >= MIN_OWN_WORDS else text
 
 
 def build_story_view(
@@ -407,9 +434,11 @@ def build_story_view(
     outlets: Mapping[int, Outlet],
     related: Sequence[StoryRef],
     topics: Sequence[TopicRef],
+    hygiene: FeedHygiene | None = None,
 ) -> StoryView:
-    """Pure: a story, its articles, the outlet of each feed id, related refs and topics -> the view."""
-    coverage = story_coverage(_article_view(a, outlets.get(a.feed_id, NO_OUTLET)) for a in members)
+    """Pure: a story, its articles, the outlet of each feed id, related refs and topics -> the view
+    (excerpts and summary without each feed's boilerplate when ``hygiene`` knows the feeds)."""
+    coverage = story_coverage(_article_view(a, outlets.get(a.feed_id, NO_OUTLET), hygiene) for a in members)
     ordered = coverage.members
     originals = [
         replace(v, copies=tuple(CopyView(c.outlet, c.url, c.published) for c in coverage.copies[v.id]))
@@ -435,7 +464,9 @@ def build_story_view(
         outlet_count=coverage.outlet_count,
         article_count=len(ordered),
         outlets=tuple(g.outlet for g in groups),
-        summary=story_summary(([lead] if lead else []) + [v for v in originals if v is not lead], by_id),
+        summary=story_summary(
+            ([lead] if lead else []) + [v for v in originals if v is not lead], by_id, hygiene
+        ),
         lead=lead,
         groups=groups,
         timeline=timeline,
@@ -444,8 +475,9 @@ def build_story_view(
     )
 
 
-def _article_view(article: ArticleRow, outlet: Outlet) -> ArticleView:
+def _article_view(article: ArticleRow, outlet: Outlet, hygiene: FeedHygiene | None = None) -> ArticleView:
     text = html_to_text(article.summary) or html_to_text(article.content)
+    text = _own_words(hygiene, article.feed_id, article.title, text)
     return ArticleView(
         id=article.id,
         title=clean_title(article.title),
@@ -460,14 +492,18 @@ def _article_view(article: ArticleRow, outlet: Outlet) -> ArticleView:
     )
 
 
-def story_summary(originals: Sequence[ArticleView], articles: Mapping[int, ArticleRow]) -> Summary | None:
+def story_summary(
+    originals: Sequence[ArticleView],
+    articles: Mapping[int, ArticleRow],
+    hygiene: FeedHygiene | None = None,
+) -> Summary | None:
     """Lead sentences of the first article (the story's lead comes first) with usable text: extracted full
     text first, else the feed's summary or content. The source outlet is named with the summary."""
     for view in originals:
         article = articles[view.id]
         texts = (article.extracted_text, html_to_text(article.summary), html_to_text(article.content))
         for raw in texts:
-            text = extract_summary(raw)
+            text = extract_summary(_own_words(hygiene, article.feed_id, article.title, raw))
             if len(text.split()) >= 5:
                 return Summary(text=text, source=view.outlet, url=view.url)
     return None
