@@ -8,9 +8,10 @@ row of :data:`aggregator.stories.storylines.FEATURES`, labelled by whether the c
 ``storyline``. The site's lists also reach back to earlier days, which one labelled day cannot show: so each two
 consecutive development days (within the related window) are also linked together as one window, the earlier
 day's copy of an item both days carry standing for it (with the later day's labels, as the site keeps the item it
-fetched first), and the pairs across the two days are rows too, labelled by their storylines. A ``single-NNN``
-storyline is a number local to its day, so such pairs are the same storyline only within a day: the cross-day
-rows are a cautious teacher, and the model learns from them that evidence days apart must be stronger.
+fetched first), and the displayed lists across the two days are reported, labelled by their storylines. A
+``single-NNN`` storyline is a number local to its day, and the days were labelled one at a time (an item both
+days carry often has another storyline slug on each), so those labels are noisy: they are a report, and rows to
+train on only with ``--cross-day-rows``.
 
 Gradient-boosted trees (scikit-learn, the ``train`` extra; fixed seed) are trained leaving one day out (and every
 pair of days holding it); the display threshold for a held-out day is the lowest whose precision over the other
@@ -168,6 +169,9 @@ class Span:
         )
 
 
+CROSS_DAY_ROWS = False  # --cross-day-rows
+
+
 def _day_of(key: str) -> str:
     return key.split("/", 1)[0]
 
@@ -187,6 +191,7 @@ def fit_days(days: Sequence[Day], spans: Sequence[Span]) -> GradientBoostingClas
     """Trees trained on ``days`` and ``spans``: every same-storyline row and a fixed share of the others (seeded),
     which keeps training quick; the threshold is calibrated on scores of the same kind, so the share does not
     bias it."""
+    spans = spans if CROSS_DAY_ROWS else []
     X = np.vstack([stack(days, "X"), *(s.X for s in spans)])
     y = np.concatenate([stack(days, "y"), *(s.y for s in spans)])
     keep = (y == 1) | (np.random.default_rng(0).random(len(y)) < NEGATIVE_SHARE)
@@ -271,7 +276,8 @@ def pooled(
     days: Sequence[Day],
     spans: Sequence[Span],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The out-of-fold scores and labels of the given days' and spans' rows."""
+    """The out-of-fold scores and labels of the given days' (and, with ``--cross-day-rows``, spans') rows."""
+    spans = spans if CROSS_DAY_ROWS else []
     p = np.concatenate([folds[d.name][1] for d in days] + [folds[s.name][1] for s in spans])
     y = np.concatenate([stack(days, "y"), *(s.y for s in spans)])
     return p, y
@@ -283,7 +289,15 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.85, help="precision the threshold is set for")
     parser.add_argument("--candidates", type=int, default=30)
     parser.add_argument("--write", action="store_true", help=f"save the all-days model as {MODEL_FILE}")
+    parser.add_argument(
+        "--cross-day-rows",
+        action="store_true",
+        help="also train and calibrate on the pairs across consecutive days (their storyline labels were made "
+        "one day at a time and often disagree across days: by default they are only reported)",
+    )
     args = parser.parse_args()
+    global CROSS_DAY_ROWS
+    CROSS_DAY_ROWS = args.cross_day_rows
     settings = StoriesConfig()
     days = []
     for name in DEV_DAYS:

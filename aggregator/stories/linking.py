@@ -135,7 +135,6 @@ class StoryLinker(Generic[K]):
             theirs = self._ranked(other_key)
             their_near = {r.key for r in theirs[:HUB_SIZE]} - {key}
             mutual = next((i for i, r in enumerate(theirs, 1) if r.key == key), None)
-            a, b = query.profile.time, other.profile.time
             features = pair_features(
                 query.evidence,
                 other.evidence,
@@ -145,7 +144,6 @@ class StoryLinker(Generic[K]):
                 freq=self._freq,
                 neighbours=len(their_near & near) / HUB_SIZE,
                 mutual_rank=mutual,
-                days_apart=abs((a - b).total_seconds()) / 86400 if a and b else None,
             )
             found.append((other_key, features))
         return found

@@ -13,7 +13,7 @@ its maximum, so the scale does not move with the window's size); one common word
 stories have in common (a storyline's hub: the weekend's beach closures meet through the big beach-crowds story)
 and whether each is among the other's best. A famous name alone is weak evidence (two stories about one royal or one
 governor are rarely one storyline), so the title words and phrases shared beside the shared names are features of their
-own; so is the time between the stories, as evidence days apart has to be stronger.
+own.
 
 Stories whose every article is not news (a live blog, a round-up, a recurring column: the ``listable`` predicate)
 are never listed. The weights are in ``storyline_model.json``, made by ``scripts/train_storylines.py`` from the
@@ -177,7 +177,6 @@ FEATURES = (
     "mutual",  # 1 / the query's rank in the candidate's own list (0 when it is not there)
     "beyond_title",  # rarity-weighted shared title words that are not words of a shared name
     "beyond_phrase",  # the rarest shared title phrase with a word outside the shared names
-    "days_apart",  # log(1 + days between the two stories' times)
 )
 
 
@@ -215,12 +214,12 @@ def pair_features(
     freq: Frequencies,
     neighbours: float = 0.0,
     mutual_rank: int | None = None,
-    days_apart: float | None = None,
 ) -> list[float]:
     """The model's inputs for one (story, candidate) pair, in the order of :data:`FEATURES`.
 
-    ``days_apart`` (None: a time is unknown, taken as 0) lets the model ask more of stories days apart; it learns
-    that from pairs of consecutive labelled days (``scripts/train_storylines.py``)."""
+    Time is not among them: the labelled days are single days, and their storyline labels disagree across days,
+    so the model could not learn what days apart mean; the related index's time prior (in ``similarity``) and
+    window carry it."""
     names = _shared(query.names, candidate.names, "n:", freq)
     in_names = _beside_names(query.names & candidate.names, query.title_terms, query.phrases)
     numbers = _shared(query.numbers, candidate.numbers, "#:", freq)
@@ -246,7 +245,6 @@ def pair_features(
         1.0 / mutual_rank if mutual_rank else 0.0,
         sum(x * x for x in beyond_title),
         beyond_phrases[0] if beyond_phrases else 0.0,
-        math.log1p(max(0.0, days_apart or 0.0)),
     ]
 
 
