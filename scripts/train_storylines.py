@@ -5,13 +5,22 @@
 For every development day (never the judging days), the gold stories (``label``, copies left out) go through the
 site's own links code (:mod:`aggregator.stories.linking`); each story's candidates from the related index give one
 row of :data:`aggregator.stories.storylines.FEATURES`, labelled by whether the candidate has the story's
-``storyline``. Gradient-boosted trees (scikit-learn, the ``train`` extra; fixed seed) are trained leaving one day
-out; the display threshold for a held-out day is the lowest whose precision over the other days' out-of-fold
-scores reaches ``--target`` (those scores come from models that saw the held-out day: the threshold, one number,
-is all it can leak into; the trees never see it). It prints, per
-held-out day, the displayed lists' precision, recall and mean length, with the gold stories and with the engine's
-stories, then the model fitted on all days (threshold from all days' out-of-fold predictions); ``--write`` saves
-it as ``aggregator/stories/storyline_model.json``.
+``storyline``. The site's lists also reach back to earlier days, which one labelled day cannot show: so each two
+consecutive development days (within the related window) are also linked together as one window, the earlier
+day's copy of an item both days carry standing for it (with the later day's labels, as the site keeps the item it
+fetched first), and the displayed lists across the two days are reported, labelled by their storylines. A
+``single-NNN`` storyline is a number local to its day, and the days were labelled one at a time (an item both
+days carry often has another storyline slug on each), so those labels are noisy: they are a report, and rows to
+train on only with ``--cross-day-rows``.
+
+Gradient-boosted trees (scikit-learn, the ``train`` extra; fixed seed) are trained leaving one day out (and every
+pair of days holding it); the display threshold for a held-out day is the lowest whose precision over the other
+rows' out-of-fold scores reaches ``--target`` (those scores come from models that saw the held-out day: the
+threshold, one number, is all it can leak into; the trees never see it). It prints, per held-out day, the
+displayed lists' precision, recall and mean length, with the gold stories and with the engine's stories, and per
+pair of days the same figures over the cross-day pairs only (the model trained without either day), then the
+model fitted on all rows (threshold from all out-of-fold predictions); ``--write`` saves it as
+``aggregator/stories/storyline_model.json``.
 """
 
 from __future__ import annotations
@@ -19,7 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +72,7 @@ class Day:
         self.settings = settings
         self.window = timedelta(days=settings.related_window_days)
         originals = [a for a in articles if a.copy_of is None]
+        self.originals = originals
         gold = {a.doc.id: str(a.label) for a in originals}
         found = cluster_articles(articles, settings)
         engine_originals = [a for a in articles if a.doc.id not in found.copies]
@@ -95,10 +108,92 @@ class Day:
         return related_scores(lists, v["lines"])  # type: ignore[arg-type]
 
 
-def fit_days(days: list[Day]) -> GradientBoostingClassifier:
-    """Trees trained on ``days``: every same-storyline row and a fixed share of the others (seeded), which keeps
-    training quick; the threshold is calibrated on scores of the same kind, so the share does not bias it."""
-    X, y = stack(days, "X"), stack(days, "y")
+def _day_storyline(day: str, storyline: str | None, label: str | None) -> str:
+    """A storyline as comparable across days: ``single-NNN`` numbers are local to their day's file."""
+    line = str(storyline or label)
+    return f"{day}/{line}" if line.startswith("single-") else line
+
+
+class Span:
+    """Two consecutive development days linked as one window: the rows of its cross-day pairs (gold stories)."""
+
+    def __init__(self, first: Day, second: Day, candidates: int) -> None:
+        self.days = (first.name, second.name)
+        self.name = f"{first.name}+{second.name}"
+        self.settings = first.settings
+        self.window = first.window
+        later = {a.doc.url: a for a in second.originals if a.doc.url}
+        articles: list[EvalArticle] = []
+        story_of: dict[str, str] = {}
+        kept: set[str] = set()
+        for a in first.originals:
+            twin = later.get(a.doc.url) if a.doc.url else None
+            owner, labelled = (second.name, twin) if twin is not None else (first.name, a)
+            if twin is not None:
+                kept.add(twin.doc.id)
+            articles.append(replace(a, storyline=_day_storyline(owner, labelled.storyline, labelled.label)))
+            story_of[a.doc.id] = f"{owner}/{labelled.label}"
+        for b in second.originals:
+            if b.doc.id not in kept:
+                articles.append(replace(b, storyline=_day_storyline(second.name, b.storyline, b.label)))
+                story_of[b.doc.id] = f"{second.name}/{b.label}"
+        self.links = build_links(story_members(articles, story_of))
+        self.lines = storylines(articles, story_of)
+        linker = StoryLinker(self.links, self.window, self.settings.related_count, placeholder(candidates))
+        rows, labels = [], []
+        for key in sorted(self.links):
+            for other, features in linker.candidates(key):
+                if _day_of(key) != _day_of(other):
+                    rows.append(features)
+                    labels.append(self.lines[key] == self.lines[other])
+        self.X = np.array(rows).reshape(-1, len(FEATURES))
+        self.y = np.array(labels, dtype=float)
+
+    def scores(self, model: StorylineModel) -> tuple[float, float, float]:
+        """Precision, recall and mean length of the displayed lists over the cross-day pairs only."""
+        linker = StoryLinker(self.links, self.window, self.settings.related_count, model)
+        lists = {k: [r.key for r in linker.lists(k) if _day_of(str(r.key)) != _day_of(k)] for k in self.links}
+        shown = [(k, r) for k, rs in lists.items() for r in rs]
+        right = sum(self.lines[k] == self.lines[r] for k, r in shown)
+        found = {frozenset(p) for p in shown if self.lines[p[0]] == self.lines[p[1]]}
+        pairs = {
+            frozenset((k, o))
+            for k in self.links
+            for o in self.links
+            if _day_of(k) < _day_of(o) and self.lines[k] == self.lines[o]
+        }
+        return (
+            right / len(shown) if shown else 1.0,
+            len(found) / len(pairs) if pairs else 1.0,
+            len(shown) / len(self.links) if self.links else 0.0,
+        )
+
+
+CROSS_DAY_ROWS = False  # --cross-day-rows
+
+
+def _day_of(key: str) -> str:
+    return key.split("/", 1)[0]
+
+
+def spans_of(days: Sequence[Day], candidates: int) -> list[Span]:
+    """The pairs of consecutive days whose polls fall in one related window (an item's date is capped at its
+    day's poll time)."""
+    found = []
+    for first, second in pairwise(days):
+        a, b = (max(a.doc.published for a in d.originals if a.doc.published) for d in (first, second))
+        if b - a <= first.window:
+            found.append(Span(first, second, candidates))
+    return found
+
+
+def fit_days(days: Sequence[Day], spans: Sequence[Span]) -> GradientBoostingClassifier:
+    """Trees trained on ``days`` and ``spans``: every same-storyline row and a fixed share of the others (seeded),
+    which keeps training quick; the threshold is calibrated on scores of the same kind, so the share does not
+    bias it."""
+    spans = spans if CROSS_DAY_ROWS else []
+    X = np.vstack([stack(days, "X"), *(s.X for s in spans)])
+    y = np.concatenate([stack(days, "y"), *(s.y for s in spans)])
     keep = (y == 1) | (np.random.default_rng(0).random(len(y)) < NEGATIVE_SHARE)
     model = GradientBoostingClassifier(
         n_estimators=TREES, learning_rate=LEARNING_RATE, max_depth=DEPTH, subsample=1.0, random_state=0
@@ -142,7 +237,7 @@ def model_of(fitted: GradientBoostingClassifier, threshold: float, n: int) -> St
     return StorylineModel(init, LEARNING_RATE, tuple(trees), round(threshold, 6), n)
 
 
-def stack(days: list[Day], what: str) -> np.ndarray:
+def stack(days: Sequence[Day], what: str) -> np.ndarray:
     parts = [d.views["gold"][what] for d in days]
     return np.vstack(parts) if what == "X" else np.concatenate(parts)  # type: ignore[arg-type]
 
@@ -154,14 +249,38 @@ def check(fitted: GradientBoostingClassifier, model: StorylineModel, X: np.ndarr
     assert np.abs(expected - got).max() < 1e-3, "runtime trees disagree with scikit-learn"
 
 
-def out_of_fold(days: list[Day]) -> dict[str, tuple[GradientBoostingClassifier, np.ndarray]]:
-    """Per day: the model trained on the other days, and its scores of that day's rows."""
+def without(days: Sequence[Day], spans: Sequence[Span], held: set[str]) -> tuple[list[Day], list[Span]]:
+    """The days and spans that hold none of the ``held`` days."""
+    return [d for d in days if d.name not in held], [s for s in spans if not held & set(s.days)]
+
+
+def out_of_fold(
+    days: Sequence[Day], spans: Sequence[Span]
+) -> dict[str, tuple[GradientBoostingClassifier, np.ndarray]]:
+    """Per day: the model trained without it (nor the spans holding it), and its scores of that day's rows; per
+    span: the model trained without either of its days, and its scores of the span's rows."""
     folds = {}
     for held in days:
-        fitted = fit_days([d for d in days if d is not held])
+        fitted = fit_days(*without(days, spans, {held.name}))
         folds[held.name] = (fitted, predict(fitted, held.views["gold"]["X"]))  # type: ignore[arg-type]
         print(f"  fitted without {held.name}", flush=True)
+    for span in spans:
+        fitted = fit_days(*without(days, spans, set(span.days)))
+        folds[span.name] = (fitted, predict(fitted, span.X))
+        print(f"  fitted without {' and '.join(span.days)}", flush=True)
     return folds
+
+
+def pooled(
+    folds: dict[str, tuple[GradientBoostingClassifier, np.ndarray]],
+    days: Sequence[Day],
+    spans: Sequence[Span],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The out-of-fold scores and labels of the given days' (and, with ``--cross-day-rows``, spans') rows."""
+    spans = spans if CROSS_DAY_ROWS else []
+    p = np.concatenate([folds[d.name][1] for d in days] + [folds[s.name][1] for s in spans])
+    y = np.concatenate([stack(days, "y"), *(s.y for s in spans)])
+    return p, y
 
 
 def main() -> None:
@@ -170,7 +289,15 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.85, help="precision the threshold is set for")
     parser.add_argument("--candidates", type=int, default=30)
     parser.add_argument("--write", action="store_true", help=f"save the all-days model as {MODEL_FILE}")
+    parser.add_argument(
+        "--cross-day-rows",
+        action="store_true",
+        help="also train and calibrate on the pairs across consecutive days (their storyline labels were made "
+        "one day at a time and often disagree across days: by default they are only reported)",
+    )
     args = parser.parse_args()
+    global CROSS_DAY_ROWS
+    CROSS_DAY_ROWS = args.cross_day_rows
     settings = StoriesConfig()
     days = []
     for name in DEV_DAYS:
@@ -181,15 +308,20 @@ def main() -> None:
         g = days[-1].views["gold"]
         print(f"{name}: {len(g['y'])} candidate rows, {int(g['y'].sum())} of the same storyline", flush=True)  # type: ignore[arg-type,attr-defined]
 
+    spans = spans_of(days, args.candidates)
+    for span in spans:
+        print(
+            f"{span.name}: {len(span.y)} cross-day rows, {int(span.y.sum())} of the same storyline",
+            flush=True,
+        )
+
     print(
-        f"\nleave one day out (threshold for precision {args.target} on the other days' out-of-fold scores)"
+        f"\nleave one day out (threshold for precision {args.target} on the other rows' out-of-fold scores)"
     )
-    folds = out_of_fold(days)
-    totals: dict[str, list[tuple[float, float, float]]] = {"gold": [], "engine": []}
+    folds = out_of_fold(days, spans)
+    totals: dict[str, list[tuple[float, float, float]]] = {"gold": [], "engine": [], "cross-day": []}
     for held in days:
-        rest = [d for d in days if d is not held]
-        p = np.concatenate([folds[d.name][1] for d in rest])
-        threshold = calibrate(p, stack(rest, "y"), args.target)
+        threshold = calibrate(*pooled(folds, *without(days, spans, {held.name})), args.target)
         fitted = folds[held.name][0]
         model = model_of(fitted, threshold, args.candidates)
         check(fitted, model, held.views["gold"]["X"])  # type: ignore[arg-type]
@@ -199,12 +331,22 @@ def main() -> None:
             totals[view].append(scores)
             line += f"  {view}: P {scores[0]:.3f} R {scores[1]:.3f} shown {scores[2]:.2f}"
         print(line, flush=True)
+    for span in spans:
+        threshold = calibrate(*pooled(folds, *without(days, spans, set(span.days))), args.target)
+        model = model_of(folds[span.name][0], threshold, args.candidates)
+        scores = span.scores(model)
+        totals["cross-day"].append(scores)
+        print(
+            f"  {span.name} threshold {threshold:.3f}  cross-day gold: P {scores[0]:.3f} R {scores[1]:.3f} "
+            f"shown {scores[2]:.2f}",
+            flush=True,
+        )
     for view, rows in totals.items():
         mean = np.array(rows).mean(axis=0)
-        print(f"  mean {view:6}: P {mean[0]:.3f} R {mean[1]:.3f} shown {mean[2]:.2f}")
+        print(f"  mean {view:9}: P {mean[0]:.3f} R {mean[1]:.3f} shown {mean[2]:.2f}")
 
-    threshold = calibrate(np.concatenate([folds[d.name][1] for d in days]), stack(days, "y"), args.target)
-    fitted = fit_days(days)
+    threshold = calibrate(*pooled(folds, days, spans), args.target)
+    fitted = fit_days(days, spans)
     model = model_of(fitted, threshold, args.candidates)
     print(f"\nall days: threshold {threshold:.3f}; feature importances:")
     for name, c in sorted(zip(FEATURES, fitted.feature_importances_, strict=True), key=lambda x: -x[1]):

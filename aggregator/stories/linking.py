@@ -93,8 +93,9 @@ def build_links(
 class StoryLinker(Generic[K]):
     """The related-story lists of a set of stories (a window of them), as the site displays them.
 
-    A story's candidates are the related index's best ``model.candidates``; those the storyline model scores at
-    least its threshold are listed, at most ``count`` (the likeliest), in date order: a timeline of the storyline.
+    A story's candidates are the related index's best ``model.candidates``; those among its ``HUB_SIZE`` best that
+    also have it among their own ``HUB_SIZE`` best, and that the storyline model scores at least its threshold, are
+    listed, at most ``count`` (the likeliest), in date order: a timeline of the storyline.
     """
 
     def __init__(
@@ -147,11 +148,19 @@ class StoryLinker(Generic[K]):
             found.append((other_key, features))
         return found
 
+    def _mutual(self, key: K, other: K) -> bool:
+        """Whether each story is among the other's ``HUB_SIZE`` best candidates: stories of one storyline find each
+        other, while a story that is one of many on a subject (a famous name, a country) is far down the other's list
+        or the other is far down its own."""
+        return any(r.key == other for r in self._ranked(key)[:HUB_SIZE]) and any(
+            r.key == key for r in self._ranked(other)[:HUB_SIZE]
+        )
+
     def lists(self, key: K) -> list[Related]:
         """The stories listed under ``key``'s "More on this story", in display order (by date); the score is the
         model's probability that they share ``key``'s storyline."""
         model = self._model
-        scored = [(model.probability(f), k) for k, f in self.candidates(key)]
+        scored = [(model.probability(f), k) for k, f in self.candidates(key) if self._mutual(key, k)]
         kept = sorted((s for s in scored if s[0] >= model.threshold), key=lambda s: (-s[0], str(s[1])))
         chosen = kept[: self._count]
         far = datetime.max.replace(tzinfo=UTC)

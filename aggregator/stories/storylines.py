@@ -11,7 +11,9 @@ rare names, places and organisations (the ``@name`` phrases), numbers, rare titl
 act as a storyline's key ("alert level 3"), each weighed by its rarity among the window's stories (idf divided by
 its maximum, so the scale does not move with the window's size); one common word or a shared feed is not enough. Two structural hints join them: the share of best candidates two
 stories have in common (a storyline's hub: the weekend's beach closures meet through the big beach-crowds story)
-and whether each is among the other's best.
+and whether each is among the other's best. A famous name alone is weak evidence (two stories about one royal or one
+governor are rarely one storyline), so the title words and phrases shared beside the shared names are features of their
+own.
 
 Stories whose every article is not news (a live blog, a round-up, a recurring column: the ``listable`` predicate)
 are never listed. The weights are in ``storyline_model.json``, made by ``scripts/train_storylines.py`` from the
@@ -173,12 +175,33 @@ FEATURES = (
     "same_feed",
     "neighbours",  # share of the candidate's best candidates that are also the query's: a storyline's hub
     "mutual",  # 1 / the query's rank in the candidate's own list (0 when it is not there)
+    "beyond_title",  # rarity-weighted shared title words that are not words of a shared name
+    "beyond_phrase",  # the rarest shared title phrase with a word outside the shared names
 )
 
 
-def _shared(a: frozenset[str], b: frozenset[str], prefix: str, freq: Frequencies) -> list[float]:
+def _shared(
+    a: frozenset[str], b: frozenset[str], prefix: str, freq: Frequencies, skip: frozenset[str] = frozenset()
+) -> list[float]:
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    return sorted((freq.rarity(prefix + k) for k in small if k in large), reverse=True)
+    return sorted((freq.rarity(prefix + k) for k in small if k in large and k not in skip), reverse=True)
+
+
+@lru_cache(maxsize=65536)
+def _name_words(name: str) -> frozenset[str]:
+    """A name's words as title terms are stemmed ("kate middleton" -> the stems of both words)."""
+    return frozenset(content_terms(name))
+
+
+def _beside_names(
+    shared_names: Iterable[str], title: frozenset[str], phrases: frozenset[str]
+) -> frozenset[str]:
+    """The title words, and the phrases made only of such words, that belong to the shared names: the rest is
+    evidence beside them."""
+    words = frozenset().union(*(_name_words(n) for n in shared_names))
+    inside = {t for t in title if t in words}
+    inside.update(p for p in phrases if all(w in words or w.isdigit() for w in p.split()))
+    return frozenset(inside)
 
 
 def pair_features(
@@ -194,13 +217,17 @@ def pair_features(
 ) -> list[float]:
     """The model's inputs for one (story, candidate) pair, in the order of :data:`FEATURES`.
 
-    Time is not among them: the labelled days are single days, so the model could not learn what weeks apart
-    mean; the related index's time prior (in ``similarity``) and window carry it."""
+    Time is not among them: the labelled days are single days, and their storyline labels disagree across days,
+    so the model could not learn what days apart mean; the related index's time prior (in ``similarity``) and
+    window carry it."""
     names = _shared(query.names, candidate.names, "n:", freq)
+    in_names = _beside_names(query.names & candidate.names, query.title_terms, query.phrases)
     numbers = _shared(query.numbers, candidate.numbers, "#:", freq)
     title = _shared(query.title_terms, candidate.title_terms, "t:", freq)
     phrases = _shared(query.phrases, candidate.phrases, "p:", freq)
     segments = _shared(query.segments, candidate.segments, "s:", freq)
+    beyond_title = _shared(query.title_terms, candidate.title_terms, "t:", freq, in_names)
+    beyond_phrases = _shared(query.phrases, candidate.phrases, "p:", freq, in_names)
     return [
         math.log1p(max(0.0, similarity)),
         1.0 / max(1, rank),
@@ -216,6 +243,8 @@ def pair_features(
         1.0 if same_feed else 0.0,
         neighbours,
         1.0 / mutual_rank if mutual_rank else 0.0,
+        sum(x * x for x in beyond_title),
+        beyond_phrases[0] if beyond_phrases else 0.0,
     ]
 
 
