@@ -87,6 +87,21 @@ def test_a_rare_shared_name_lists_a_story_and_one_common_word_does_not() -> None
     assert linker.lists("bg3") == []
 
 
+def test_two_editions_of_one_template_are_not_one_storyline() -> None:
+    members = background() | {
+        "q1": [doc("q1", "Earthquake: Magnitude 3.7 quake hits near Reedley", "A quake shook Reedley.")],
+        "q2": [doc("q2", "Earthquake: Magnitude 4.0 quake reported near Reedley", "Reedley shook.", days=2)],
+        "q3": [doc("q3", "Magnitude 3.7 Reedley quake: aftershocks felt", "Aftershocks at Reedley.", days=1)],
+        "q4": [doc("q4", "Reedley quake damage assessed", "Reedley counts the damage.", days=3)],
+    }
+    linker = StoryLinker(build_links(members), timedelta(days=60), 10, rule("rare_names", 0.5))
+    # The same quake (its magnitude repeated) is listed; the other quake, as alike in its words, is not.
+    assert [r.key for r in linker.lists("q1")] == ["q3"]
+    assert "q1" not in [r.key for r in linker.lists("q2")]
+    # "COVID-19" is part of a word, not a title's number.
+    assert story_evidence([doc("c", "COVID-19 bulletin: cases climb to 26")]).title_numbers == {"26"}
+
+
 def test_items_that_are_not_news_are_never_listed() -> None:
     members = {
         "dam1": [doc("dam1", "Kessler Dam gives way after storm", "The Kessler Dam collapsed.")],

@@ -29,6 +29,7 @@ from .storylines import (
     StorylineModel,
     default_model,
     news_item,
+    other_edition,
     pair_features,
     story_evidence,
 )
@@ -160,7 +161,12 @@ class StoryLinker(Generic[K]):
         """The stories listed under ``key``'s "More on this story", in display order (by date); the score is the
         model's probability that they share ``key``'s storyline."""
         model = self._model
-        scored = [(model.probability(f), k) for k, f in self.candidates(key) if self._mutual(key, k)]
+        evidence = self._links[key].evidence
+        scored = [
+            (model.probability(f), k)
+            for k, f in self.candidates(key)
+            if self._mutual(key, k) and not other_edition(evidence, self._links[k].evidence)
+        ]
         kept = sorted((s for s in scored if s[0] >= model.threshold), key=lambda s: (-s[0], str(s[1])))
         chosen = kept[: self._count]
         far = datetime.max.replace(tzinfo=UTC)

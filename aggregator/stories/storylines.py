@@ -39,6 +39,7 @@ from .terms import STOPWORDS, content_terms, name_phrases, stem
 Listable = Callable[[ArticleDoc], bool]
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:%|\b)")
+_TITLE_NUMBER = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # Feed boilerplate and generic words that a title phrase made of them says nothing about a storyline.
 _PHRASE_STOP = STOPWORDS | frozenset({"video", "watch", "live", "update", "news", "latest", "breaking"})
@@ -59,6 +60,7 @@ class StoryEvidence:
     phrases: frozenset[str]  # adjacent title word pairs, numbers kept ("alert level", "level 3")
     segments: frozenset[str] = frozenset()  # title parts between separators ("cosmos possible worlds")
     listable: bool = True  # it has at least one news item (not only live blogs, round-ups, columns)
+    title_numbers: frozenset[str] = frozenset()  # standalone numbers of its titles ("3.7", not "COVID-19")
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -68,6 +70,7 @@ class StoryEvidence:
             "phrases": sorted(self.phrases),
             "segments": sorted(self.segments),
             "listable": self.listable,
+            "title_numbers": sorted(self.title_numbers),
         }
 
     @classmethod
@@ -83,6 +86,7 @@ class StoryEvidence:
             strings("phrases"),
             strings("segments"),
             bool(data.get("listable", True)),
+            strings("title_numbers"),
         )
 
 
@@ -117,6 +121,7 @@ def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -
     title_terms: set[str] = set()
     phrases: set[str] = set()
     segments: set[str] = set()
+    title_numbers: set[str] = set()
     for doc in docs:
         lead = f"{doc.title}. {doc.summary[:600]}"
         names.update(name_phrases(lead))
@@ -124,6 +129,7 @@ def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -
         title_terms.update(t for t in content_terms(doc.title) if len(t) > 2)
         phrases.update(_phrases(doc.title))
         segments.update(_segments(doc.title))
+        title_numbers.update(n.replace(",", "") for n in _TITLE_NUMBER.findall(doc.title))
     return StoryEvidence(
         frozenset(names),
         frozenset(numbers),
@@ -131,7 +137,14 @@ def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -
         frozenset(phrases),
         frozenset(segments),
         any(listable(d) for d in docs) if docs else False,
+        frozenset(title_numbers),
     )
+
+
+def other_edition(a: StoryEvidence, b: StoryEvidence) -> bool:
+    """Two stories whose titles each carry numbers and share none: two editions of one template (a 3.7 and a
+    4.0 quake, two deaths at 67 and 53, two days' bulletins), not one storyline, however alike their words."""
+    return bool(a.title_numbers and b.title_numbers and a.title_numbers.isdisjoint(b.title_numbers))
 
 
 class Frequencies:
