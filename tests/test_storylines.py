@@ -102,6 +102,24 @@ def test_two_editions_of_one_template_are_not_one_storyline() -> None:
     assert story_evidence([doc("c", "COVID-19 bulletin: cases climb to 26")]).title_numbers == {"26"}
 
 
+def test_a_storyline_hub_lists_the_reports_around_it() -> None:
+    members = background() | {
+        "dam": [doc("dam", "Kessler Dam gives way after storm", "The Kessler Dam collapsed.")],
+        "inquiry": [
+            doc(
+                "inquiry", "Kessler Dam inquiry hears Mayor Ortiz", "Mayor Ortiz and the Kessler Dam.", days=5
+            )
+        ],
+        "resign": [doc("resign", "Mayor Ortiz resigns", "Mayor Ortiz stepped down.", days=9)],
+    }
+    linker = StoryLinker(build_links(members), timedelta(days=60), 10, rule("rare_names", 0.3))
+    assert [r.key for r in linker.lists("inquiry")] == ["dam", "resign"]  # both linked directly
+    # The dam and the resignation share no name: the resignation is listed through the inquiry, less sure.
+    listed = linker.lists("dam")
+    assert [r.key for r in listed] == ["inquiry", "resign"]
+    assert listed[1].score < listed[0].score
+
+
 def test_items_that_are_not_news_are_never_listed() -> None:
     members = {
         "dam1": [doc("dam1", "Kessler Dam gives way after storm", "The Kessler Dam collapsed.")],

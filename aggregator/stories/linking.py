@@ -96,7 +96,9 @@ class StoryLinker(Generic[K]):
 
     A story's candidates are the related index's best ``model.candidates``; those among its ``HUB_SIZE`` best that
     also have it among their own ``HUB_SIZE`` best, and that the storyline model scores at least its threshold, are
-    listed, at most ``count`` (the likeliest), in date order: a timeline of the storyline.
+    listed, at most ``count`` (the likeliest), in date order: a timeline of the storyline. The stories those list
+    are listed too, scored by the product of the two links (a storyline's hub: the weekend's beach closures meet
+    through the big beach-crowds story), unless the titles' numbers say they are another edition of a template.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class StoryLinker(Generic[K]):
         self._freq = Frequencies(link.evidence for link in links.values())
         self._index = RelatedIndex(RelatedParams(window=window))
         self._ranked_cache: dict[K, list[Related]] = {}
+        self._direct_cache: dict[K, list[tuple[float, K]]] = {}
         for key in sorted(links):
             self._index.add(links[key].profile)
 
@@ -157,17 +160,35 @@ class StoryLinker(Generic[K]):
             r.key == key for r in self._ranked(other)[:HUB_SIZE]
         )
 
+    def _direct(self, key: K) -> list[tuple[float, K]]:
+        """The stories the model links to ``key`` directly, likeliest first."""
+        found = self._direct_cache.get(key)
+        if found is None:
+            model = self._model
+            evidence = self._links[key].evidence
+            scored = [
+                (model.probability(f), k)
+                for k, f in self.candidates(key)
+                if self._mutual(key, k) and not other_edition(evidence, self._links[k].evidence)
+            ]
+            found = sorted((s for s in scored if s[0] >= model.threshold), key=lambda s: (-s[0], str(s[1])))
+            self._direct_cache[key] = found
+        return found
+
     def lists(self, key: K) -> list[Related]:
         """The stories listed under ``key``'s "More on this story", in display order (by date); the score is the
-        model's probability that they share ``key``'s storyline."""
-        model = self._model
-        evidence = self._links[key].evidence
-        scored = [
-            (model.probability(f), k)
-            for k, f in self.candidates(key)
-            if self._mutual(key, k) and not other_edition(evidence, self._links[k].evidence)
-        ]
-        kept = sorted((s for s in scored if s[0] >= model.threshold), key=lambda s: (-s[0], str(s[1])))
+        model's probability that they share ``key``'s storyline (for a story reached through a linked one, the
+        product of the two links': a storyline's hub joins the reports around it)."""
+        best: dict[K, float] = {k: p for p, k in self._direct(key)}
+        for p, hub in list(self._direct(key)):
+            for q, k in self._direct(hub):
+                if (
+                    k != key
+                    and k not in best
+                    and not other_edition(self._links[key].evidence, self._links[k].evidence)
+                ):
+                    best[k] = max(best.get(k, 0.0), p * q)
+        kept = sorted(((p, k) for k, p in best.items()), key=lambda s: (-s[0], str(s[1])))
         chosen = kept[: self._count]
         far = datetime.max.replace(tzinfo=UTC)
         chosen.sort(key=lambda s: (self._links[s[1]].profile.time or far, str(s[1])))
