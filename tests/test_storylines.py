@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,6 +119,12 @@ def test_a_storyline_hub_lists_the_reports_around_it() -> None:
     listed = linker.lists("dam")
     assert [r.key for r in listed] == ["inquiry", "resign"]
     assert listed[1].score < listed[0].score
+    # Through links only just above the threshold (0.7 each, 0.49 together) the hub lists nothing more.
+    unsure = StorylineModel(
+        0.0, 1.0, (replace(rule("rare_names", 0.3).trees[0], value=(0.0, -9.0, 0.847)),), 0.5, 30
+    )
+    weak = StoryLinker(build_links(members), timedelta(days=60), 10, unsure)
+    assert [r.key for r in weak.lists("dam")] == ["inquiry"]
 
 
 def test_items_that_are_not_news_are_never_listed() -> None:

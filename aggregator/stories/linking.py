@@ -97,7 +97,7 @@ class StoryLinker(Generic[K]):
     A story's candidates are the related index's best ``model.candidates``; those among its ``HUB_SIZE`` best that
     also have it among their own ``HUB_SIZE`` best, and that the storyline model scores at least its threshold, are
     listed, at most ``count`` (the likeliest), in date order: a timeline of the storyline. The stories those list
-    are listed too, scored by the product of the two links (a storyline's hub: the weekend's beach closures meet
+    are listed too when the product of the two links reaches the threshold (a storyline's hub: the weekend's beach closures meet
     through the big beach-crowds story), unless the titles' numbers say they are another edition of a template.
     """
 
@@ -178,16 +178,21 @@ class StoryLinker(Generic[K]):
     def lists(self, key: K) -> list[Related]:
         """The stories listed under ``key``'s "More on this story", in display order (by date); the score is the
         model's probability that they share ``key``'s storyline (for a story reached through a linked one, the
-        product of the two links': a storyline's hub joins the reports around it)."""
-        best: dict[K, float] = {k: p for p, k in self._direct(key)}
-        for p, hub in list(self._direct(key)):
+        product of the two links', which must itself reach the threshold: a storyline's hub joins the reports
+        around it, a chain of weaker links does not)."""
+        direct = self._direct(key)
+        best: dict[K, float] = {k: p for p, k in direct}
+        reached: dict[K, float] = {}
+        for p, hub in direct:
             for q, k in self._direct(hub):
                 if (
                     k != key
                     and k not in best
+                    and p * q >= self._model.threshold
                     and not other_edition(self._links[key].evidence, self._links[k].evidence)
                 ):
-                    best[k] = max(best.get(k, 0.0), p * q)
+                    reached[k] = max(reached.get(k, 0.0), p * q)
+        best.update(reached)
         kept = sorted(((p, k) for k, p in best.items()), key=lambda s: (-s[0], str(s[1])))
         chosen = kept[: self._count]
         far = datetime.max.replace(tzinfo=UTC)

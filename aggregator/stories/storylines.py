@@ -39,7 +39,7 @@ from .terms import STOPWORDS, content_terms, name_phrases, stem
 Listable = Callable[[ArticleDoc], bool]
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:%|\b)")
-_TITLE_NUMBER = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*")
+_TITLE_WORD = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*(?![\w-])|[^\W\d_][\w'-]*", re.UNICODE)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # Feed boilerplate and generic words that a title phrase made of them says nothing about a storyline.
 _PHRASE_STOP = STOPWORDS | frozenset({"video", "watch", "live", "update", "news", "latest", "breaking"})
@@ -61,6 +61,7 @@ class StoryEvidence:
     segments: frozenset[str] = frozenset()  # title parts between separators ("cosmos possible worlds")
     listable: bool = True  # it has at least one news item (not only live blogs, round-ups, columns)
     title_numbers: frozenset[str] = frozenset()  # standalone numbers of its titles ("3.7", not "COVID-19")
+    number_words: frozenset[str] = frozenset()  # the content words next to them ("magnitude", "quake")
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -71,6 +72,7 @@ class StoryEvidence:
             "segments": sorted(self.segments),
             "listable": self.listable,
             "title_numbers": sorted(self.title_numbers),
+            "number_words": sorted(self.number_words),
         }
 
     @classmethod
@@ -87,6 +89,7 @@ class StoryEvidence:
             strings("segments"),
             bool(data.get("listable", True)),
             strings("title_numbers"),
+            strings("number_words"),
         )
 
 
@@ -122,6 +125,7 @@ def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -
     phrases: set[str] = set()
     segments: set[str] = set()
     title_numbers: set[str] = set()
+    number_words: set[str] = set()
     for doc in docs:
         lead = f"{doc.title}. {doc.summary[:600]}"
         names.update(name_phrases(lead))
@@ -129,7 +133,9 @@ def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -
         title_terms.update(t for t in content_terms(doc.title) if len(t) > 2)
         phrases.update(_phrases(doc.title))
         segments.update(_segments(doc.title))
-        title_numbers.update(n.replace(",", "") for n in _TITLE_NUMBER.findall(doc.title))
+        found, beside = _numbers_in(doc.title)
+        title_numbers.update(found)
+        number_words.update(beside)
     return StoryEvidence(
         frozenset(names),
         frozenset(numbers),
@@ -138,13 +144,33 @@ def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -
         frozenset(segments),
         any(listable(d) for d in docs) if docs else False,
         frozenset(title_numbers),
+        frozenset(number_words),
     )
 
 
+def _numbers_in(title: str) -> tuple[set[str], set[str]]:
+    """A title's standalone numbers ("3.7"; not "COVID-19" or "100th") and the content words beside them."""
+    words = _TITLE_WORD.findall(title.lower())
+    numbers, beside = set(), set()
+    for i, word in enumerate(words):
+        if word[:1].isdigit():
+            numbers.add(word.replace(",", ""))
+            for near in (words[i - 1] if i else "", words[i + 1] if i + 1 < len(words) else ""):
+                if near and not near[:1].isdigit() and near not in STOPWORDS:
+                    beside.add(near)
+    return numbers, beside
+
+
 def other_edition(a: StoryEvidence, b: StoryEvidence) -> bool:
-    """Two stories whose titles each carry numbers and share none: two editions of one template (a 3.7 and a
-    4.0 quake, two deaths at 67 and 53, two days' bulletins), not one storyline, however alike their words."""
-    return bool(a.title_numbers and b.title_numbers and a.title_numbers.isdisjoint(b.title_numbers))
+    """Two editions of one template (a magnitude 3.7 and a magnitude 4.0 quake near two towns):
+    their titles put different numbers beside the same word, and share no number. Numbers beside different
+    words ("21 days" and "2 weeks") say nothing."""
+    return bool(
+        a.title_numbers
+        and b.title_numbers
+        and a.title_numbers.isdisjoint(b.title_numbers)
+        and not a.number_words.isdisjoint(b.number_words)
+    )
 
 
 class Frequencies:
