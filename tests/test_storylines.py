@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aggregator.stories.doc import ArticleDoc
+from aggregator.stories.hygiene import FeedHygiene
 from aggregator.stories.linking import StoryLinker, build_links
 from aggregator.stories.storylines import (
     FEATURES,
@@ -125,6 +126,29 @@ def test_a_storyline_hub_lists_the_reports_around_it() -> None:
     )
     weak = StoryLinker(build_links(members), timedelta(days=60), 10, unsure)
     assert [r.key for r in weak.lists("dam")] == ["inquiry"]
+
+
+def test_a_channels_description_links_nothing() -> None:
+    channel = (
+        "Subscribe to Harbour Vision: Watch more Harbour Vision videos with Gordon Pellworth and Marisa Quenby, "
+        "the Harbour Vision Channel's award-winning team"
+    )
+    tv = "Harbour Vision"
+    members = background() | {
+        "dam": [
+            doc("dam", "Kessler Dam gives way after storm", "The Kessler Dam collapsed."),
+            doc("dam-tv", "Kessler Dam collapse caught on camera", f"Footage of the dam. {channel}", feed=tv),
+        ],
+        "tv1": [doc("tv1", "Orchard festival returns", f"Crowds came back. {channel}", days=1, feed=tv)],
+        "tv2": [doc("tv2", "New ferry named", f"The ferry was named. {channel}", days=2, feed=tv)],
+        "tv3": [doc("tv3", "Chess club wins title", f"A club won. {channel}", days=3, feed=tv)],
+    }
+    model = rule("names", 0.5)
+    # Learned from the feeds' items (as the links stage does), the description is boilerplate: no shared name.
+    assert StoryLinker(build_links(members), timedelta(days=60), 10, model).lists("dam") == []
+    # Read as it is, the channel's names tie every video to the dam story.
+    raw = build_links(members, hygiene=FeedHygiene())
+    assert {r.key for r in StoryLinker(raw, timedelta(days=60), 10, model).lists("dam")} >= {"tv1"}
 
 
 def test_items_that_are_not_news_are_never_listed() -> None:

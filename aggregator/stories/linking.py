@@ -16,11 +16,12 @@ The database glue (:mod:`aggregator.stories.links`), the evaluation (:mod:`aggre
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar, cast
 
 from .doc import ArticleDoc
+from .hygiene import FeedHygiene
 from .related import Related, RelatedIndex, RelatedParams, StoryProfile
 from .storylines import (
     Frequencies,
@@ -56,8 +57,13 @@ def build_links(
     members: Mapping[K, Sequence[ArticleDoc]],
     cached: Mapping[K, StoryLinks] | None = None,
     listable: Listable = news_item,
+    hygiene: FeedHygiene | None = None,
 ) -> dict[K, StoryLinks]:
     """Links data for every story of ``members`` (stories without articles are left out), plus ``cached``.
+
+    Summaries are read without their feed's boilerplate first (a channel's description would make every
+    video of the channel a candidate for every story holding one): ``hygiene`` knows the feeds (the links
+    stage learns it from each feed's latest items); without it, it is learned from the members themselves.
 
     The topic model learns from the categorised stories of both (with the outlets each key comes from: one
     outlet's private vocabulary is lent to that outlet's articles only), then infers the topics of the fresh
@@ -66,13 +72,15 @@ def build_links(
     the entry's author and its feed's recent items: the callers have them). ``listable`` tells the items that
     may be listed under another story: by default news by the item-kind detector (not a live blog or a round-up).
     """
+    cleaned = without_boilerplate(members, hygiene)
     links: dict[K, StoryLinks] = dict(cached or {})
     model = TopicModel()
     for known in links.values():
         if known.categories:
             model.learn(known.profile, known.categories, known.category_outlets)
     fresh: dict[K, tuple[Sequence[ArticleDoc], list[StoryProfile], list[str], list[str]]] = {}
-    for key, docs in members.items():
+    for key, own in cleaned.items():
+        docs: Sequence[ArticleDoc] = own
         if not docs:
             continue
         doc_profiles = [article_profile(d) for d in docs]
@@ -89,6 +97,24 @@ def build_links(
         profile = story_profile(key, docs, doc_profiles, topics)
         links[key] = StoryLinks(profile, topics, categories, outlets, story_evidence(docs, listable))
     return links
+
+
+def without_boilerplate(
+    members: Mapping[K, Sequence[ArticleDoc]], hygiene: FeedHygiene | None = None
+) -> dict[K, list[ArticleDoc]]:
+    """The members with each summary stripped of its feed's recurring runs (links, "subscribe", channel text)."""
+    if hygiene is None:
+        hygiene = FeedHygiene()
+        for docs in members.values():
+            for d in docs:
+                hygiene.observe(d.id, d.feed, d.title, d.summary)
+    return {
+        key: [
+            replace(d, summary=hygiene.clean(d.feed, d.title, d.summary).body) if d.summary else d
+            for d in docs
+        ]
+        for key, docs in members.items()
+    }
 
 
 class StoryLinker(Generic[K]):

@@ -24,13 +24,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..config import Config
 from ..db.models import Article, Feed, Story, StoryArticle, StoryRelation, StoryTopic, Topic
+from ..sanitize import html_to_text
 from .categories import FeedVocabulary
 from .doc import ArticleDoc, stored_article_doc
+from .hygiene import CAPACITY, FeedHygiene
 from .linking import StoryLinker, StoryLinks, build_links
 from .related import StoryProfile
 from .storylines import StoryEvidence, StorylineModel
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 STATE_VERSION = 4
 # A feed's categories on nearly all of its latest items describe the feed (aggregator.stories.categories).
 VOCABULARY_ITEMS = 200
+HYGIENE_ITEMS = CAPACITY  # a feed's latest items its boilerplate is learned from
+SUMMARY_HEAD = 8000
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,22 @@ def _window_stories(session: Session, targets: Sequence[Story], window: timedelt
         .order_by(Story.id)
     )
     return list(rows)
+
+
+def feed_hygiene(session: Session) -> FeedHygiene:
+    """Each feed's boilerplate, learned from its latest items as the story engine learns it (the links stage
+    reads summaries without it)."""
+    hygiene = FeedHygiene()
+    for feed in session.scalars(select(Feed)):
+        recent = session.execute(
+            select(Article.id, Article.title, func.substr(Article.summary, 1, SUMMARY_HEAD))
+            .where(Article.feed_id == feed.id)
+            .order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(HYGIENE_ITEMS)
+        ).all()
+        for article_id, title, summary in reversed(recent):
+            hygiene.observe(str(article_id), feed.title, html_to_text(title), html_to_text(summary or ""))
+    return hygiene
 
 
 def feed_vocabularies(session: Session, config: Config) -> dict[int, FeedVocabulary]:
@@ -268,7 +288,7 @@ def update_story_links(
         session, [sid for sid in stories if sid not in links], feed_vocabularies(session, config)
     )
     cached_keys = set(links)
-    links = build_links(members, links)
+    links = build_links(members, links, hygiene=feed_hygiene(session))
     for sid in links:
         if sid not in cached_keys:
             _to_state(stories[sid], links[sid])
