@@ -53,8 +53,9 @@ from ..db.models import (
 from ..ingest.outlets import Outlet
 from ..sanitize import html_to_text, safe_url
 from ..stories.coverage import story_coverage
-from ..stories.hygiene import CAPACITY, FeedHygiene
+from ..stories.hygiene import FeedHygiene
 from ..stories.kinds import ItemKind, item_kind
+from ..stories.links import feed_hygiene
 
 HALF_LIFE_HOURS = 12.0
 MIN_OWN_WORDS = 5  # an excerpt left with fewer words once the feed's boilerplate is out shows it whole
@@ -384,7 +385,13 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
             .order_by(StoryTopic.story_id, StoryTopic.rank)
         ):
             topics[sid].append(TopicRef(tid, key, label))
-    hygiene = feed_hygiene(session, {a.feed_id for rows in members.values() for a in rows})
+    feed_ids = {a.feed_id for rows in members.values() for a in rows}
+    hygiene = FeedText(
+        feed_hygiene(session, feed_ids),
+        {f.id: f.title for f in session.scalars(select(Feed).where(Feed.id.in_(feed_ids)))}
+        if feed_ids
+        else {},
+    )
     merged = merged_map(session)
     related_ids = sorted({merged.get(r, r) for rs in relations.values() for r in rs})
     refs = story_refs(session, related_ids)
@@ -404,28 +411,24 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
     return views
 
 
-def feed_hygiene(session: Session, feed_ids: Iterable[int]) -> FeedHygiene:
-    """Each feed's boilerplate (a channel's "subscribe" description, links), learned from its latest items
-    as the story engine learns it, so that excerpts and summaries show the item's own words."""
-    hygiene = FeedHygiene()
-    for feed_id in sorted(feed_ids):
-        rows = session.execute(
-            select(Article.id, Article.title, _head(Article.summary))
-            .where(Article.feed_id == feed_id)
-            .order_by(Article.id.desc())
-            .limit(CAPACITY)
-        ).all()
-        for article_id, title, summary in reversed(rows):
-            hygiene.observe(str(article_id), str(feed_id), title, html_to_text(summary))
-    return hygiene
+@dataclass(frozen=True)
+class FeedText:
+    """Each feed's boilerplate (a channel's "subscribe" description, links), learned from its latest items as
+    the story engine learns it, so that excerpts and summaries show the item's own words."""
+
+    hygiene: FeedHygiene
+    feed_titles: Mapping[int, str]  # the key a feed's items are learned under
+
+    def own_words(self, feed_id: int, title: str, text: str) -> str:
+        """``text`` without its feed's recurring runs; the text as it is when that would leave too little."""
+        if not text:
+            return text
+        cleaned = self.hygiene.clean(self.feed_titles.get(feed_id, ""), title, text).body
+        return cleaned if len(cleaned.split()) >= MIN_OWN_WORDS else text
 
 
-def _own_words(hygiene: FeedHygiene | None, feed_id: int, title: str, text: str) -> str:
-    """``text`` without its feed's recurring runs; the text as it is when that would leave too little."""
-    if hygiene is None or not text:
-        return text
-    cleaned = hygiene.clean(str(feed_id), title, text).body
-    return cleaned if len(cleaned.split()) >= MIN_OWN_WORDS else text
+def _own_words(feed_text: FeedText | None, feed_id: int, title: str, text: str) -> str:
+    return feed_text.own_words(feed_id, title, text) if feed_text is not None else text
 
 
 def build_story_view(
@@ -434,7 +437,7 @@ def build_story_view(
     outlets: Mapping[int, Outlet],
     related: Sequence[StoryRef],
     topics: Sequence[TopicRef],
-    hygiene: FeedHygiene | None = None,
+    hygiene: FeedText | None = None,
 ) -> StoryView:
     """Pure: a story, its articles, the outlet of each feed id, related refs and topics -> the view
     (excerpts and summary without each feed's boilerplate when ``hygiene`` knows the feeds)."""
@@ -475,7 +478,7 @@ def build_story_view(
     )
 
 
-def _article_view(article: ArticleRow, outlet: Outlet, hygiene: FeedHygiene | None = None) -> ArticleView:
+def _article_view(article: ArticleRow, outlet: Outlet, hygiene: FeedText | None = None) -> ArticleView:
     text = html_to_text(article.summary) or html_to_text(article.content)
     text = _own_words(hygiene, article.feed_id, article.title, text)
     return ArticleView(
@@ -495,7 +498,7 @@ def _article_view(article: ArticleRow, outlet: Outlet, hygiene: FeedHygiene | No
 def story_summary(
     originals: Sequence[ArticleView],
     articles: Mapping[int, ArticleRow],
-    hygiene: FeedHygiene | None = None,
+    hygiene: FeedText | None = None,
 ) -> Summary | None:
     """Lead sentences of the first article (the story's lead comes first) with usable text: extracted full
     text first, else the feed's summary or content. The source outlet is named with the summary."""

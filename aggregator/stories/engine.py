@@ -243,16 +243,7 @@ class StoryEngine:
         if story_id is not None:
             cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
             news = item_kind(doc.title, doc.summary, doc.url) not in NON_NEWS
-            self.copies.add(
-                doc.id,
-                story_id,
-                cleaned.title,
-                cleaned.body,
-                doc.published,
-                doc.feed or doc.source,
-                news,
-                doc.title,
-            )
+            self._remember(doc, story_id, cleaned, news)
 
     def restore_story(self, state: StoryState) -> None:
         self.stories.pop(state.id, None)
@@ -299,16 +290,7 @@ class StoryEngine:
             story = self._new_story(closed=True)
             rep = self._represent(doc)
             story.absorb(rep, self._vectors(rep))
-            self.copies.add(
-                doc.id,
-                story.id,
-                cleaned.title,
-                cleaned.body,
-                doc.published,
-                doc.feed or doc.source,
-                news,
-                doc.title,
-            )
+            self._remember(doc, story.id, cleaned, news)
             return Assignment(doc.id, story.id, True, 1.0, created=story.id)
         rep = self._represent(doc, cleaned)
         vectors = self._vectors(rep)
@@ -321,16 +303,7 @@ class StoryEngine:
         story.absorb(rep, vectors)
         self._reindex(story)
         self._bump(story)
-        self.copies.add(
-            doc.id,
-            story.id,
-            cleaned.title,
-            cleaned.body,
-            doc.published,
-            doc.feed or doc.source,
-            True,
-            doc.title,
-        )
+        self._remember(doc, story.id, cleaned, True)
         self._evict()
         return Assignment(
             doc.id,
@@ -382,6 +355,19 @@ class StoryEngine:
         return story.id
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _remember(self, doc: ArticleDoc, story_id: int, cleaned: Cleaned, news: bool) -> None:
+        """Keep the article as a possible original of later copies (its feed, or outlet when it has none)."""
+        self.copies.add(
+            doc.id,
+            story_id,
+            cleaned.title,
+            cleaned.body,
+            doc.published,
+            doc.feed or doc.source,
+            news,
+            doc.title,
+        )
 
     def _language(self, doc: ArticleDoc) -> str:
         language = self._languages.get(doc.id)

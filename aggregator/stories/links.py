@@ -80,11 +80,13 @@ def _window_stories(session: Session, targets: Sequence[Story], window: timedelt
     return list(rows)
 
 
-def feed_hygiene(session: Session) -> FeedHygiene:
-    """Each feed's boilerplate, learned from its latest items as the story engine learns it (the links stage
-    reads summaries without it)."""
+def feed_hygiene(session: Session, feed_ids: Iterable[int] | None = None) -> FeedHygiene:
+    """Each feed's boilerplate, learned from its latest items as the story engine learns it, under the feed's
+    title (the ``feed`` of its articles' docs): the links stage reads summaries without it, the story pages
+    their excerpts. ``feed_ids``: only those feeds (default: all)."""
     hygiene = FeedHygiene()
-    for feed in session.scalars(select(Feed)):
+    feeds = select(Feed) if feed_ids is None else select(Feed).where(Feed.id.in_(sorted(feed_ids)))
+    for feed in session.scalars(feeds):
         recent = session.execute(
             select(Article.id, Article.title, func.substr(Article.summary, 1, SUMMARY_HEAD))
             .where(Article.feed_id == feed.id)
