@@ -53,17 +53,51 @@ def _hash(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class CopyText:
+    """What an item is compared on, computed once per item (for finding its original and for being one)."""
+
+    grams: frozenset[str]  # the cleaned title's character 4-grams
+    runs: frozenset[str]  # three-word runs of the cleaned text
+    words: int
+    published: datetime | None
+    numbers: frozenset[str]  # the published title's numbers: two daily updates differ in their dates
+    feed: str
+    news: bool  # False for a live blog, a round-up ...: a copy of one needs a near-identical headline
+    keys: frozenset[int]  # its postings in the index: the lowest hashes of its grams and runs
+
+    @classmethod
+    def of(
+        cls,
+        title: str,
+        body: str,
+        published: datetime | None,
+        *,
+        feed: str = "",
+        news: bool = True,
+        headline: str = "",
+    ) -> CopyText:
+        """``title`` and ``body`` after feed hygiene; ``headline`` the title as published (its numbers, which
+        hygiene may have removed as a feed's recurring segment, tell two editions of a dated series apart)."""
+        grams, runs = title_grams(title), _runs(body)
+        keys = set(sorted(_hash("t" + g) for g in grams)[:SKETCH])
+        keys |= set(sorted(_hash("b" + r) for r in runs)[:SKETCH])
+        return cls(
+            grams,
+            runs,
+            len(body.split()),
+            published,
+            _numbers(headline or title),
+            feed,
+            news,
+            frozenset(keys),
+        )
+
+
+@dataclass(frozen=True)
 class _Original:
     id: str
     story_id: int
-    grams: frozenset[str]
-    runs: frozenset[str]
-    words: int
-    published: datetime | None
-    keys: frozenset[int]
-    numbers: frozenset[str]  # the title's numbers: two daily updates differ in their dates
-    feed: str
-    news: bool
+    text: CopyText
 
 
 class CopyIndex:
@@ -76,68 +110,47 @@ class CopyIndex:
     def __len__(self) -> int:
         return len(self._items)
 
-    def _keys(self, grams: frozenset[str], runs: frozenset[str]) -> set[int]:
-        keys = set(sorted(_hash("t" + g) for g in grams)[:SKETCH])
-        keys |= set(sorted(_hash("b" + r) for r in runs)[:SKETCH])
-        return keys
-
-    def find(
-        self,
-        title: str,
-        body: str,
-        published: datetime | None,
-        feed: str = "",
-        news: bool = True,
-        headline: str = "",
-    ) -> tuple[str, int] | None:
-        """The original (id, story id) this is a copy of, or None. Between a non-news item (a live blog, a
+    def find(self, text: CopyText) -> tuple[str, int] | None:
+        """The original (id, story id) ``text`` is a copy of, or None. Between a non-news item (a live blog, a
         round-up: the same text under each day's headline) and anything else only a near-identical headline
-        makes a copy. ``headline`` is the title as published (its numbers, which hygiene may have removed as
-        a feed's recurring segment, tell two editions of a dated series apart)."""
-        grams, runs = title_grams(title), _runs(body)
-        words = len(body.split())
-        numbers = _numbers(headline or title)
+        makes a copy."""
         seen: set[str] = set()
         best: tuple[float, str, int] | None = None
-        for key in self._keys(grams, runs):
+        for key in text.keys:
             for item_id in self._postings.get(key, ()):
                 if item_id in seen or item_id not in self._items:
                     continue
                 seen.add(item_id)
                 item = self._items[item_id]
-                score = self._same(item, grams, runs, words, published, numbers, feed)
-                if score is not None and not (news and item.news) and jaccard(grams, item.grams) < TITLE_SAME:
+                score = self._same(item.text, text)
+                if (
+                    score is not None
+                    and not (text.news and item.text.news)
+                    and jaccard(text.grams, item.text.grams) < TITLE_SAME
+                ):
                     score = None
                 if score is not None and (best is None or score > best[0]):
                     best = (score, item.id, item.story_id)
         return (best[1], best[2]) if best else None
 
-    def _same(
-        self,
-        item: _Original,
-        grams: frozenset[str],
-        runs: frozenset[str],
-        words: int,
-        published: datetime | None,
-        numbers: frozenset[str],
-        feed: str,
-    ) -> float | None:
+    def _same(self, item: CopyText, new: CopyText) -> float | None:
+        published = new.published
         if (
             published is not None
             and item.published is not None
             and abs(published - item.published) > self.window
         ):
             return None
-        if numbers and item.numbers and numbers != item.numbers:
+        if new.numbers and item.numbers and new.numbers != item.numbers:
             return None  # two editions of a dated series, two counts
-        title = jaccard(grams, item.grams)
+        title = jaccard(new.grams, item.grams)
         close = published is None or item.published is None or abs(published - item.published) <= SHORT_WINDOW
-        shortest = min(words, item.words)
+        shortest = min(new.words, item.words)
         if shortest < SHORT_TEXT:
             # One side has no text left (a headline-only feed item): the title decides.
             return title if title >= TITLE_SAME and close else None
-        text = jaccard(runs, item.runs)
-        if title >= TITLE_IDENTICAL and close and (text >= TEXT_NOT_OTHER or feed != item.feed):
+        text = jaccard(new.runs, item.runs)
+        if title >= TITLE_IDENTICAL and close and (text >= TEXT_NOT_OTHER or new.feed != item.feed):
             # One headline over reworded text: a wire story in another feed, or the same feed's item
             # re-posted (not one feed's daily list under a fixed headline, which has new text each day).
             return title + text
@@ -149,39 +162,16 @@ class CopyIndex:
             return title + text  # a wire story lightly edited in both title and text, same numbers
         return None
 
-    def add(
-        self,
-        item_id: str,
-        story_id: int,
-        title: str,
-        body: str,
-        published: datetime | None,
-        feed: str = "",
-        news: bool = True,
-        headline: str = "",
-    ) -> None:
+    def add(self, item_id: str, story_id: int, text: CopyText) -> None:
         if item_id in self._items:
             return
-        grams, runs = title_grams(title), _runs(body)
-        keys = frozenset(self._keys(grams, runs))
-        self._items[item_id] = _Original(
-            item_id,
-            story_id,
-            grams,
-            runs,
-            len(body.split()),
-            published,
-            keys,
-            _numbers(headline or title),
-            feed,
-            news,
-        )
-        for key in keys:
+        self._items[item_id] = _Original(item_id, story_id, text)
+        for key in text.keys:
             posting = self._postings.setdefault(key, deque())
             posting.append(item_id)
             if len(posting) > MAX_POSTINGS:
                 posting.popleft()
-        self._order.append((published, item_id))
+        self._order.append((text.published, item_id))
         while len(self._order) > MAX_ITEMS:
             self._forget(self._order.popleft()[1])
 
@@ -196,7 +186,7 @@ class CopyIndex:
         item = self._items.pop(item_id, None)
         if item is None:
             return
-        for key in item.keys:
+        for key in item.text.keys:
             posting = self._postings.get(key)
             if posting is not None and item_id in posting:
                 posting.remove(item_id)

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import StoriesConfig
-from .copies import CopyIndex
+from .copies import CopyIndex, CopyText
 from .doc import ArticleDoc
 from .features import BODY_WORDS, Rep, represent, story_features, title_grams
 from .hygiene import Cleaned, FeedHygiene
@@ -243,7 +243,7 @@ class StoryEngine:
         if story_id is not None:
             cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
             news = item_kind(doc.title, doc.summary, doc.url) not in NON_NEWS
-            self._remember(doc, story_id, cleaned, news)
+            self.copies.add(doc.id, story_id, _copy_text(doc, cleaned, news))
 
     def restore_story(self, state: StoryState) -> None:
         self.stories.pop(state.id, None)
@@ -275,9 +275,8 @@ class StoryEngine:
             self._expire(self._clock)
         cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
         news = item_kind(doc.title, doc.summary, doc.url) not in NON_NEWS
-        original = self.copies.find(
-            cleaned.title, cleaned.body, doc.published, doc.feed or doc.source, news, doc.title
-        )
+        copy_text = _copy_text(doc, cleaned, news)
+        original = self.copies.find(copy_text)
         if original is not None:
             # The original's story (a non-news item's too), unless it has left the index (then the copy is
             # clustered on its own).
@@ -290,7 +289,7 @@ class StoryEngine:
             story = self._new_story(closed=True)
             rep = self._represent(doc)
             story.absorb(rep, self._vectors(rep))
-            self._remember(doc, story.id, cleaned, news)
+            self.copies.add(doc.id, story.id, copy_text)
             return Assignment(doc.id, story.id, True, 1.0, created=story.id)
         rep = self._represent(doc, cleaned)
         vectors = self._vectors(rep)
@@ -303,7 +302,7 @@ class StoryEngine:
         story.absorb(rep, vectors)
         self._reindex(story)
         self._bump(story)
-        self._remember(doc, story.id, cleaned, True)
+        self.copies.add(doc.id, story.id, copy_text)
         self._evict()
         return Assignment(
             doc.id,
@@ -355,19 +354,6 @@ class StoryEngine:
         return story.id
 
     # -- internals ---------------------------------------------------------------------------------
-
-    def _remember(self, doc: ArticleDoc, story_id: int, cleaned: Cleaned, news: bool) -> None:
-        """Keep the article as a possible original of later copies (its feed, or outlet when it has none)."""
-        self.copies.add(
-            doc.id,
-            story_id,
-            cleaned.title,
-            cleaned.body,
-            doc.published,
-            doc.feed or doc.source,
-            news,
-            doc.title,
-        )
 
     def _language(self, doc: ArticleDoc) -> str:
         language = self._languages.get(doc.id)
@@ -463,6 +449,14 @@ class StoryEngine:
                 self._drop_from_index(story_id)
                 del self.stories[story_id]
         self.copies.expire(now)
+
+
+def _copy_text(doc: ArticleDoc, cleaned: Cleaned, news: bool) -> CopyText:
+    """What the copy index compares of an article: its cleaned title and text, under its feed (or its outlet
+    when it has none), with its title as published."""
+    return CopyText.of(
+        cleaned.title, cleaned.body, doc.published, feed=doc.feed or doc.source, news=news, headline=doc.title
+    )
 
 
 def cluster_stream(
