@@ -70,20 +70,21 @@ def load_engine(session: Session, settings: StoriesConfig, since: datetime) -> S
     """An engine holding what the database knows about the stories still open at ``since``."""
     next_id = (session.scalar(select(func.max(Story.id))) or 0) + 1
     engine = StoryEngine(settings, next_story_id=next_id)
-    # Document frequencies, feed profiles and the originals of later copies: learned again from the latest
-    # clustered articles, in their arrival order.
+    # Document frequencies, feed profiles and the originals of later copies (copies too, under their
+    # original, as the stream indexes them): learned again from the latest clustered articles, in order.
     recent = session.execute(
         select(Article, Feed, StoryArticle.story_id)
         .join(Feed, Article.feed_id == Feed.id)
         .outerjoin(StoryArticle, StoryArticle.article_id == Article.id)
-        .where(Article.clustered_at.is_not(None), Article.duplicate_of_id.is_(None))
+        .where(Article.clustered_at.is_not(None))
         .order_by(Article.published_at.desc(), Article.id.desc())
         .limit(settings.idf_articles)
     ).all()
     window_start = since - timedelta(hours=settings.time_window_hours)
     for article, feed, story_id in reversed(recent):
         original = story_id if article.published_at >= window_start else None
-        engine.learn_terms(stored_article_doc(article, feed), original)
+        copy_of = str(article.duplicate_of_id) if article.duplicate_of_id is not None else None
+        engine.learn_terms(stored_article_doc(article, feed), original, copy_of=copy_of)
     horizon = since - timedelta(days=settings.max_gap_days)
     latest = (
         select(Story)

@@ -3,7 +3,8 @@
 A copy is, once feed hygiene has removed each feed's boilerplate: a near-identical title over
 near-identical text (an AAP story in two newspapers); one headline in another feed over reworded text
 (a wire headline each outlet summarises its own way); a near-identical title where one side has no text
-left (a headline-only feed item); the same long text retitled; or a wire story lightly edited in both.
+left (a headline-only feed item); the same long text retitled (or most of a long one, starting the same
+way); or a wire story lightly edited in both. A copy is indexed too, so a variant of it finds the original.
 Not copies: two videos of one channel sharing their description but not their title; one feed's daily
 list under a fixed headline (new text each day); two editions of a dated series (their titles' numbers
 differ, read from the title as published because hygiene may strip the date as boilerplate); a
@@ -30,8 +31,11 @@ TITLE_IDENTICAL = 0.95  # one headline within SHORT_WINDOW ...
 TEXT_NOT_OTHER = 0.3  # ... over texts this alike (a daily list under one headline has new text each day)
 TITLE_EDITED = 0.4  # an edited wire headline ...
 LONG_TEXT_WORDS = 20  # ... over at least this much text at TEXT_SAME
-TEXT_ONLY_SAME = 0.85  # a retitled copy: the text alone, when long enough
-MIN_TEXT_WORDS = 25
+TEXT_ONLY_SAME = 0.85  # a retitled copy: the text alone, when long enough ...
+MIN_TEXT_WORDS = 20
+LONG_TEXT_ONLY = 0.6  # ... or most of a long text (a feed's own rewrite of the headline over one article)
+LONG_TEXT = 40
+LEAD_WORDS = 12  # ... that starts the same way (a channel's description, not yet learned, is at its end)
 SHORT_TEXT = 8  # fewer words than this left after hygiene on either side: the title decides
 SHORT_WINDOW = timedelta(hours=36)
 SKETCH = 4
@@ -64,6 +68,7 @@ class CopyText:
     feed: str
     news: bool  # False for a live blog, a round-up ...: a copy of one needs a near-identical headline
     keys: frozenset[int]  # its postings in the index: the lowest hashes of its grams and runs
+    lead: frozenset[str] = frozenset()  # the runs of the text's first words (where a republished text agrees)
 
     @classmethod
     def of(
@@ -90,12 +95,13 @@ class CopyText:
             feed,
             news,
             frozenset(keys),
+            _runs(" ".join(normalize(body).split()[:LEAD_WORDS])),
         )
 
 
 @dataclass(frozen=True)
 class _Original:
-    id: str
+    id: str  # the original's id (a copy is indexed too, for the variants after it, under its original)
     story_id: int
     text: CopyText
 
@@ -156,16 +162,20 @@ class CopyIndex:
             return title + text
         if title >= TITLE_SAME and text >= TEXT_SAME:
             return title + text
-        if text >= TEXT_ONLY_SAME and shortest >= MIN_TEXT_WORDS:
+        if (text >= TEXT_ONLY_SAME and shortest >= MIN_TEXT_WORDS) or (
+            text >= LONG_TEXT_ONLY and shortest >= LONG_TEXT and jaccard(new.lead, item.lead) >= TEXT_SAME
+        ):
             return title + text  # retitled: the text alone, when there is enough of it
         if text >= TEXT_SAME and title >= TITLE_EDITED and shortest >= LONG_TEXT_WORDS:
             return title + text  # a wire story lightly edited in both title and text, same numbers
         return None
 
-    def add(self, item_id: str, story_id: int, text: CopyText) -> None:
+    def add(self, item_id: str, story_id: int, text: CopyText, original: str | None = None) -> None:
+        """Index ``item_id``; a copy is indexed too (``original`` its original's id), so that a variant of the
+        copy ("Deaths soar in a country ..." after "Deaths soar in country ...") finds the same original."""
         if item_id in self._items:
             return
-        self._items[item_id] = _Original(item_id, story_id, text)
+        self._items[item_id] = _Original(original or item_id, story_id, text)
         for key in text.keys:
             posting = self._postings.setdefault(key, deque())
             posting.append(item_id)

@@ -236,14 +236,14 @@ class StoryEngine:
         lead = " ".join(f"{doc.summary}\n{doc.text}".split()[:BODY_WORDS])
         self.df.add(tokenize(f"{doc.title}\n{lead}", language))
 
-    def learn_terms(self, doc: ArticleDoc, story_id: int | None = None) -> None:
+    def learn_terms(self, doc: ArticleDoc, story_id: int | None = None, copy_of: str | None = None) -> None:
         """An already clustered article (rebuilding the engine): observed, and a possible original of later
-        copies when its story is known."""
+        copies when its story is known (a copy under ``copy_of``, its original's id)."""
         self.observe(doc)
         if story_id is not None:
             cleaned = self.hygiene.clean(doc.feed, doc.title, doc.summary, doc.text)
             news = item_kind(doc.title, doc.summary, doc.url) not in NON_NEWS
-            self.copies.add(doc.id, story_id, _copy_text(doc, cleaned, news))
+            self.copies.add(doc.id, story_id, _copy_text(doc, cleaned, news), original=copy_of)
 
     def restore_story(self, state: StoryState) -> None:
         self.stories.pop(state.id, None)
@@ -284,6 +284,7 @@ class StoryEngine:
             if host is not None:
                 self.note_coverage(host.id, doc.published)
                 host.outlets[doc.source] = host.outlets.get(doc.source, 0) + 1
+                self.copies.add(doc.id, host.id, copy_text, original=original[0])
                 return Assignment(doc.id, host.id, False, 1.0, duplicate_of=original[0])
         if not news:
             story = self._new_story(closed=True)
