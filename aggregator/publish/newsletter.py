@@ -68,6 +68,7 @@ from ..errors import NewsletterError
 from ..sanitize import html_to_text, truncate_words
 from ..stories.coverage import story_coverage
 from .mailer import DeliveryError, DeliveryUnknownError, DirTransport, SmtpTransport, Transport, safe_name
+from .views import FeedText, feed_text, own_words
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class DigestArticle:
     published: datetime
     added_at: datetime  # when the story engine put it in the story: "first seen" for the digest
     duplicate_of_id: int | None  # a copy of another article of the story is no coverage of its own
+    feed_id: int = 0  # whose boilerplate (learned per feed) leaves the summary
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ def absolute_http(url: str | None) -> str | None:
     return url
 
 
-def select_digest_stories(articles: Sequence[DigestArticle], period: Period) -> list[DigestStory]:
+def select_digest_stories(
+    articles: Sequence[DigestArticle], period: Period, text: FeedText | None = None
+) -> list[DigestStory]:
     """Stories with articles first seen in ``period``, top first.
 
     A story is *new* when none of its articles was seen before the period, else it is an existing story
@@ -160,7 +164,7 @@ def select_digest_stories(articles: Sequence[DigestArticle], period: Period) -> 
             by_story.setdefault(item.story_id, []).append(item)
     picked = []
     for items in by_story.values():
-        story = _digest_story(items, period)
+        story = _digest_story(items, period, text)
         if story is not None:
             picked.append(story)
     picked.sort(key=lambda s: (-s.new_sources, -s.total_sources, -s.latest.timestamp(), s.story_id))
@@ -173,7 +177,7 @@ def _line(fragment: str) -> str:
     return " ".join(html_to_text(fragment).split())
 
 
-def _digest_story(items: list[DigestArticle], period: Period) -> DigestStory | None:
+def _digest_story(items: list[DigestArticle], period: Period, text: FeedText | None) -> DigestStory | None:
     coverage = story_coverage(items)
     new = [c for c in coverage.originals if c.added_at > period.start]  # oldest first
     if not new:
@@ -194,7 +198,9 @@ def _digest_story(items: list[DigestArticle], period: Period) -> DigestStory | N
         new_sources=len(set(outlets) - old_outlets),
         total_sources=coverage.outlet_count,
         outlets=tuple(outlets.values()),
-        summary=truncate_words(html_to_text(lead.summary), SUMMARY_WORDS),
+        summary=truncate_words(
+            own_words(text, lead.feed_id, lead.title, html_to_text(lead.summary)), SUMMARY_WORDS
+        ),
         lead_title=_line(lead.title),
         lead_outlet=outlets[lead.outlet_key],
         lead_url=absolute_http(lead.url),
@@ -248,6 +254,7 @@ def load_coverage(session: Session, period: Period) -> list[DigestArticle]:
             Article.published_at,
             StoryArticle.added_at,
             Article.duplicate_of_id,
+            Feed.id,
         )
         .join(Story, Story.id == StoryArticle.story_id)
         .join(Article, Article.id == StoryArticle.article_id)
@@ -267,14 +274,18 @@ def load_coverage(session: Session, period: Period) -> list[DigestArticle]:
             published=published_at,
             added_at=added_at,
             duplicate_of_id=duplicate_of,
+            feed_id=feed_id,
         )
         for (story_id, story_title, article_id, title, url, summary, outlet, outlet_key,
-             published_at, added_at, duplicate_of) in rows
+             published_at, added_at, duplicate_of, feed_id) in rows
     ]  # fmt: skip
 
 
 def plan_digest(session: Session, config: Config, period: Period) -> Digest:
-    stories = select_digest_stories(load_coverage(session, period), period)
+    coverage = load_coverage(session, period)
+    # The summaries without their feeds' boilerplate, as the story pages show them.
+    text = feed_text(session, {a.feed_id for a in coverage})
+    stories = select_digest_stories(coverage, period, text)
     limit = config.newsletter.max_stories
     return Digest(period=period, stories=tuple(stories[:limit]), more=max(0, len(stories) - limit))
 

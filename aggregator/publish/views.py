@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -385,13 +385,7 @@ def load_story_views(session: Session, story_ids: Sequence[int]) -> dict[int, St
             .order_by(StoryTopic.story_id, StoryTopic.rank)
         ):
             topics[sid].append(TopicRef(tid, key, label))
-    feed_ids = {a.feed_id for rows in members.values() for a in rows}
-    hygiene = FeedText(
-        feed_hygiene(session, feed_ids),
-        {f.id: f.title for f in session.scalars(select(Feed).where(Feed.id.in_(feed_ids)))}
-        if feed_ids
-        else {},
-    )
+    hygiene = feed_text(session, {a.feed_id for rows in members.values() for a in rows})
     merged = merged_map(session)
     related_ids = sorted({merged.get(r, r) for rs in relations.values() for r in rs})
     refs = story_refs(session, related_ids)
@@ -427,7 +421,17 @@ class FeedText:
         return cleaned if len(cleaned.split()) >= MIN_OWN_WORDS else text
 
 
-def _own_words(feed_text: FeedText | None, feed_id: int, title: str, text: str) -> str:
+def feed_text(session: Session, feed_ids: Collection[int]) -> FeedText:
+    """The boilerplate of the feeds ``feed_ids``, learned from their latest items (story pages, newsletter)."""
+    titles = (
+        {f.id: f.title for f in session.scalars(select(Feed).where(Feed.id.in_(feed_ids)))}
+        if feed_ids
+        else {}
+    )
+    return FeedText(feed_hygiene(session, feed_ids), titles)
+
+
+def own_words(feed_text: FeedText | None, feed_id: int, title: str, text: str) -> str:
     return feed_text.own_words(feed_id, title, text) if feed_text is not None else text
 
 
@@ -480,7 +484,7 @@ def build_story_view(
 
 def _article_view(article: ArticleRow, outlet: Outlet, hygiene: FeedText | None = None) -> ArticleView:
     text = html_to_text(article.summary) or html_to_text(article.content)
-    text = _own_words(hygiene, article.feed_id, article.title, text)
+    text = own_words(hygiene, article.feed_id, article.title, text)
     return ArticleView(
         id=article.id,
         title=clean_title(article.title),
@@ -506,7 +510,7 @@ def story_summary(
         article = articles[view.id]
         texts = (article.extracted_text, html_to_text(article.summary), html_to_text(article.content))
         for raw in texts:
-            text = extract_summary(_own_words(hygiene, article.feed_id, article.title, raw))
+            text = extract_summary(own_words(hygiene, article.feed_id, article.title, raw))
             if len(text.split()) >= 5:
                 return Summary(text=text, source=view.outlet, url=view.url)
     return None
