@@ -100,8 +100,16 @@ def test_two_editions_of_one_template_are_not_one_storyline() -> None:
     # The same quake (its magnitude repeated) is listed; the other quake, as alike in its words, is not.
     assert [r.key for r in linker.lists("q1")] == ["q3"]
     assert "q1" not in [r.key for r in linker.lists("q2")]
-    # "COVID-19" is part of a word, not a title's number.
+    # "COVID-19" is part of a word, not a title's number; a date with slashes is one number, so two daily
+    # editions ("| 4/27/2020", "| 4/29/2020") share none.
     assert story_evidence([doc("c", "COVID-19 bulletin: cases climb to 26")]).title_numbers == {"26"}
+    daily = "Governor Ruiz gives an update on state coronavirus numbers | "
+    members = background() | {
+        f"d{day}": [doc(f"d{day}", f"{daily}4/{day}/2026", "Governor Ruiz on the numbers.", days=day - 27)]
+        for day in (27, 29)
+    }
+    linker = StoryLinker(build_links(members), timedelta(days=60), 10, rule("rare_names", 0.5))
+    assert linker.lists("d29") == []
 
 
 def test_a_storyline_hub_lists_the_reports_around_it() -> None:

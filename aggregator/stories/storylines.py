@@ -39,7 +39,11 @@ from .terms import STOPWORDS, content_terms, name_phrases, stem
 Listable = Callable[[ArticleDoc], bool]
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:%|\b)")
-_TITLE_WORD = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*(?![\w-])|[^\W\d_][\w'-]*", re.UNICODE)
+# A date written with slashes ("4/29/2020") is one number: two daily editions differ in it as a whole.
+_TITLE_WORD = re.compile(
+    r"(?<![\w./-])\d{1,4}/\d{1,2}(?:/\d{1,4})?(?![\w/-])|(?<![\w.-])\d+(?:[.,]\d+)*(?![\w-])|[^\W\d_][\w'-]*",
+    re.UNICODE,
+)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 # Feed boilerplate and generic words that a title phrase made of them says nothing about a storyline.
 _PHRASE_STOP = STOPWORDS | frozenset({"video", "watch", "live", "update", "news", "latest", "breaking"})
