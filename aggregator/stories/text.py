@@ -75,37 +75,6 @@ _JOINERS = frozenset({"of", "de", "del", "la", "van", "von", "der", "al", "bin",
 # Upper-case abbreviations that would otherwise fold into a stop word ("U.S." and "US" are not "us").
 _ABBREVIATIONS = {"U.S.": "usa", "US": "usa", "U.S": "usa"}
 
-# English demonyms as their place, so that "Spanish children" meets "Spain's children" and "Californians"
-# meet "California" (Snowball leaves "spanish" and "spain" apart). Places that headlines name often; a
-# demonym shared by several places ("Korean") goes to the one meant most often; one word each.
-_PLACES = {
-    "afghan": "afghanistan", "afghans": "afghanistan", "american": "america", "americans": "america",
-    "argentine": "argentina", "argentinian": "argentina", "australian": "australia",
-    "australians": "australia", "austrian": "austria", "belgian": "belgium", "brazilian": "brazil",
-    "brazilians": "brazil", "british": "britain", "briton": "britain", "britons": "britain",
-    "californian": "california", "californians": "california", "canadian": "canada",
-    "canadians": "canada", "chilean": "chile", "chinese": "china", "colombian": "colombia",
-    "cuban": "cuba", "czech": "czechia", "danish": "denmark", "dutch": "netherlands",
-    "egyptian": "egypt", "english": "england", "ethiopian": "ethiopia", "european": "europe",
-    "europeans": "europe", "filipino": "philippines", "filipinos": "philippines", "filipina": "philippines",
-    "pinoy": "philippines", "pinoys": "philippines", "finnish": "finland", "floridian": "florida",
-    "french": "france", "german": "germany", "germans": "germany", "greek": "greece", "haitian": "haiti",
-    "hungarian": "hungary", "indian": "india", "indians": "india", "indonesian": "indonesia",
-    "iranian": "iran", "iranians": "iran", "iraqi": "iraq", "iraqis": "iraq", "irish": "ireland",
-    "israeli": "israel", "israelis": "israel", "italian": "italy", "italians": "italy",
-    "japanese": "japan", "kenyan": "kenya", "kiwi": "zealand", "kiwis": "zealand",
-    "korean": "korea", "koreans": "korea", "lebanese": "lebanon", "malaysian": "malaysia",
-    "mexican": "mexico", "mexicans": "mexico", "nigerian": "nigeria", "norwegian": "norway",
-    "pakistani": "pakistan", "palestinian": "palestine", "palestinians": "palestine",
-    "peruvian": "peru", "polish": "poland", "portuguese": "portugal", "russian": "russia",
-    "russians": "russia", "scottish": "scotland",
-    "singaporean": "singapore", "singaporeans": "singapore", "spanish": "spain", "spaniards": "spain",
-    "swedish": "sweden", "swiss": "switzerland", "syrian": "syria", "syrians": "syria",
-    "taiwanese": "taiwan", "texan": "texas", "texans": "texas", "thai": "thailand", "turkish": "turkey",
-    "ukrainian": "ukraine", "ukrainians": "ukraine", "venezuelan": "venezuela", "vietnamese": "vietnam",
-    "welsh": "wales", "yemeni": "yemen",
-}  # fmt: skip
-
 
 @lru_cache(maxsize=1)
 def _identifier():  # type: ignore[no-untyped-def]
@@ -154,8 +123,6 @@ def stem(word: str, language: str = "en") -> str:
     stemmer = _stemmer(language)
     if stemmer is None or _NUMBER.match(word):
         return word
-    if language == "en":
-        word = _PLACES.get(word, word)
     return str(stemmer.stemWord(word))
 
 
