@@ -230,3 +230,24 @@ def hostile_news(session: Session, now: datetime) -> Story:
         url="javascript:alert(document.cookie)",
     )  # fmt: skip
     return make_story(session, [a], now=now - timedelta(hours=1), title=HOSTILE_TITLE)
+
+
+def channel_story(session: Session, now: datetime) -> Story:
+    """A video channel's feed whose every summary ends with the channel's description, and a story holding its
+    second item ("The mayor ordered an evacuation ..."): what shows of it must be the item's own words."""
+    channel = (
+        "To watch TV Patrol videos, click the link below: https://www.youtube.com/playlist?list=PL1 "
+        "Subscribe to our channel and turn on notifications for the latest news"
+    )
+    own = [
+        "Floods closed the coastal road near the port on Monday.",
+        "The mayor ordered an evacuation of three villages after the river rose overnight.",
+        "Schools reopened in the capital after a week of storms.",
+        "Fishermen were told to stay ashore until the typhoon passes the islands.",
+    ]
+    feed = make_feed(session, "http://127.0.0.1:9/tv.xml", title="TV Patrol", now=now)
+    articles = [
+        make_article(session, feed, title=f"Report {i}", published=now - timedelta(hours=i), summary=f"{text} {channel}")
+        for i, text in enumerate(own)
+    ]  # fmt: skip
+    return make_story(session, articles[1:2], now=now)

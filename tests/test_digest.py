@@ -25,7 +25,7 @@ from aggregator.publish.views import (
     top_stories,
 )
 from tests.conftest import NOW
-from tests.factories import make_article, make_feed, make_story, relate, sample_news
+from tests.factories import channel_story, make_article, make_feed, make_story, relate, sample_news
 
 
 def sig(story_id: int, outlets: int, hours_ago: float, recent: int = 0) -> RankSignals:
@@ -97,23 +97,8 @@ def test_story_view_summary_prefers_extracted_text_and_names_its_source(db: Data
 
 
 def test_excerpts_and_summary_leave_out_the_feeds_boilerplate(db: Database) -> None:
-    channel = (
-        "To watch TV Patrol videos, click the link below: https://www.youtube.com/playlist?list=PL1 "
-        "Subscribe to our channel and turn on notifications for the latest news"
-    )
-    own = [
-        "Floods closed the coastal road near the port on Monday.",
-        "The mayor ordered an evacuation of three villages after the river rose overnight.",
-        "Schools reopened in the capital after a week of storms.",
-        "Fishermen were told to stay ashore until the typhoon passes the islands.",
-    ]
     with db.session() as s:
-        feed = make_feed(s, "http://127.0.0.1:9/tv.xml", title="TV Patrol", now=NOW)
-        articles = [
-            make_article(s, feed, title=f"Report {i}", published=NOW - timedelta(hours=i), summary=f"{text} {channel}")
-            for i, text in enumerate(own)
-        ]  # fmt: skip
-        story = make_story(s, articles[1:2], now=NOW)
+        story = channel_story(s, NOW)
         view = load_story_views(s, [story.id])[story.id]
     excerpt = view.groups[0].articles[0].excerpt
     assert excerpt.startswith("The mayor ordered an evacuation") and "Subscribe" not in excerpt

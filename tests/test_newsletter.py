@@ -815,25 +815,10 @@ def test_the_digest_leads_with_the_article_heading_the_story_on_the_site() -> No
 
 
 def test_the_digest_summary_leaves_out_the_feeds_boilerplate(db: Database, config: Config) -> None:
-    from tests.factories import make_article, make_feed, make_story
+    from tests.factories import channel_story
 
-    channel = (
-        "To watch TV Patrol videos, click the link below: https://www.youtube.com/playlist?list=PL1 "
-        "Subscribe to our channel and turn on notifications for the latest news"
-    )
-    own = [
-        "Floods closed the coastal road near the port on Monday.",
-        "The mayor ordered an evacuation of three villages after the river rose overnight.",
-        "Schools reopened in the capital after a week of storms.",
-        "Fishermen were told to stay ashore until the typhoon passes the islands.",
-    ]
     with db.session() as s:
-        feed = make_feed(s, "http://127.0.0.1:9/tv.xml", title="TV Patrol", now=NOW)
-        articles = [
-            make_article(s, feed, title=f"Report {i}", published=NOW - timedelta(hours=i), summary=f"{text} {channel}")
-            for i, text in enumerate(own)
-        ]  # fmt: skip
-        make_story(s, articles[1:2], now=NOW)
+        channel_story(s, NOW)
         (story,) = plan_digest(s, config, Period(NOW - DAY, NOW + HOUR)).stories
     assert story.summary.startswith("The mayor ordered an evacuation")
     assert "Subscribe" not in story.summary and "youtube" not in story.summary
