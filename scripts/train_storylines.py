@@ -87,18 +87,20 @@ class Day:
         links = build_links(story_members(articles, story_of))
         lines = storylines(articles, story_of)
         linker = StoryLinker(links, self.window, self.settings.related_count, placeholder(candidates))
-        rows, labels, pairs = [], [], []
+        rows, labels, pairs, apart = [], [], [], []
         for key in sorted(links):
             for other, features in linker.candidates(key):
                 rows.append(features)
                 labels.append(lines[key] == lines[other])
                 pairs.append((key, other))
+                apart.append(linker.apart(key, other))
         return {
             "links": links,
             "lines": lines,
             "X": np.array(rows),
             "y": np.array(labels, dtype=float),
             "pairs": pairs,
+            "apart": np.array(apart, dtype=bool),
         }
 
     def scores(self, view: str, model: StorylineModel) -> tuple[float, float, float]:
@@ -140,14 +142,16 @@ class Span:
         self.links = build_links(story_members(articles, story_of))
         self.lines = storylines(articles, story_of)
         linker = StoryLinker(self.links, self.window, self.settings.related_count, placeholder(candidates))
-        rows, labels = [], []
+        rows, labels, apart = [], [], []
         for key in sorted(self.links):
             for other, features in linker.candidates(key):
                 if _day_of(key) != _day_of(other):
                     rows.append(features)
                     labels.append(self.lines[key] == self.lines[other])
+                    apart.append(linker.apart(key, other))
         self.X = np.array(rows).reshape(-1, len(FEATURES))
         self.y = np.array(labels, dtype=float)
+        self.apart = np.array(apart, dtype=bool)
 
     def scores(self, model: StorylineModel) -> tuple[float, float, float]:
         """Precision, recall and mean length of the displayed lists over the cross-day pairs only."""
@@ -216,7 +220,9 @@ def calibrate(p: np.ndarray, y: np.ndarray, target: float) -> float:
     return best
 
 
-def model_of(fitted: GradientBoostingClassifier, threshold: float, n: int) -> StorylineModel:
+def model_of(
+    fitted: GradientBoostingClassifier, threshold: float, n: int, far: float | None = None
+) -> StorylineModel:
     """The fitted trees as the runtime model (pure Python, no scikit-learn)."""
     prior = float(np.clip(fitted.init_.class_prior_[1], 1e-9, 1 - 1e-9))
     trees = []
@@ -234,7 +240,9 @@ def model_of(fitted: GradientBoostingClassifier, threshold: float, n: int) -> St
             )
         )
     init = round(float(np.log(prior / (1 - prior))), 6)
-    return StorylineModel(init, LEARNING_RATE, tuple(trees), round(threshold, 6), n)
+    return StorylineModel(
+        init, LEARNING_RATE, tuple(trees), round(threshold, 6), n, None if far is None else round(far, 6)
+    )
 
 
 def stack(days: Sequence[Day], what: str) -> np.ndarray:
@@ -283,6 +291,23 @@ def pooled(
     return p, y
 
 
+def far_bar(
+    folds: dict[str, tuple[GradientBoostingClassifier, np.ndarray]],
+    days: Sequence[Day],
+    spans: Sequence[Span],
+    threshold: float,
+    target: float,
+) -> float:
+    """The bar for stories ``FAR_APART`` or more apart: the lowest reaching ``target`` over the out-of-fold scores of
+    such pairs alone, within the days and across consecutive days (whose labels are the ones the site's pages are
+    read with), and never below ``threshold``."""
+    p = [folds[d.name][1][d.views["gold"]["apart"]] for d in days]  # type: ignore[index]
+    y = [d.views["gold"]["y"][d.views["gold"]["apart"]] for d in days]  # type: ignore[index]
+    p += [folds[s.name][1][s.apart] for s in spans]
+    y += [s.y[s.apart] for s in spans]
+    return max(threshold, calibrate(np.concatenate(p), np.concatenate(y), target))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -321,23 +346,27 @@ def main() -> None:
     folds = out_of_fold(days, spans)
     totals: dict[str, list[tuple[float, float, float]]] = {"gold": [], "engine": [], "cross-day": []}
     for held in days:
-        threshold = calibrate(*pooled(folds, *without(days, spans, {held.name})), args.target)
+        others = without(days, spans, {held.name})
+        threshold = calibrate(*pooled(folds, *others), args.target)
+        far = far_bar(folds, *others, threshold, args.target)
         fitted = folds[held.name][0]
-        model = model_of(fitted, threshold, args.candidates)
+        model = model_of(fitted, threshold, args.candidates, far)
         check(fitted, model, held.views["gold"]["X"])  # type: ignore[arg-type]
-        line = f"  {held.name} threshold {threshold:.3f}"
+        line = f"  {held.name} threshold {threshold:.3f} far {far:.3f}"
         for view in ("gold", "engine"):
             scores = held.scores(view, model)
             totals[view].append(scores)
             line += f"  {view}: P {scores[0]:.3f} R {scores[1]:.3f} shown {scores[2]:.2f}"
         print(line, flush=True)
     for span in spans:
-        threshold = calibrate(*pooled(folds, *without(days, spans, set(span.days))), args.target)
-        model = model_of(folds[span.name][0], threshold, args.candidates)
+        others = without(days, spans, set(span.days))
+        threshold = calibrate(*pooled(folds, *others), args.target)
+        far = far_bar(folds, *others, threshold, args.target)
+        model = model_of(folds[span.name][0], threshold, args.candidates, far)
         scores = span.scores(model)
         totals["cross-day"].append(scores)
         print(
-            f"  {span.name} threshold {threshold:.3f}  cross-day gold: P {scores[0]:.3f} R {scores[1]:.3f} "
+            f"  {span.name} threshold {threshold:.3f} far {far:.3f}  cross-day gold: P {scores[0]:.3f} R {scores[1]:.3f} "
             f"shown {scores[2]:.2f}",
             flush=True,
         )
@@ -346,9 +375,12 @@ def main() -> None:
         print(f"  mean {view:9}: P {mean[0]:.3f} R {mean[1]:.3f} shown {mean[2]:.2f}")
 
     threshold = calibrate(*pooled(folds, days, spans), args.target)
+    far = far_bar(folds, days, spans, threshold, args.target)
     fitted = fit_days(days, spans)
-    model = model_of(fitted, threshold, args.candidates)
-    print(f"\nall days: threshold {threshold:.3f}; feature importances:")
+    model = model_of(fitted, threshold, args.candidates, far)
+    print(
+        f"\nall days: threshold {threshold:.3f}, {far:.3f} for stories a day or more apart; feature importances:"
+    )
     for name, c in sorted(zip(FEATURES, fitted.feature_importances_, strict=True), key=lambda x: -x[1]):
         print(f"  {name:12} {c:.3f}")
     if args.write:

@@ -180,3 +180,25 @@ def test_the_model_round_trips_and_the_shipped_one_loads() -> None:
     assert shipped.trees and 0.0 < shipped.threshold < 1.0
     with pytest.raises(ValueError, match="retrain"):
         StorylineModel.from_json({**model.to_json(), "features": ["similarity"]})
+
+
+def test_stories_a_day_or_more_apart_need_the_far_bar() -> None:
+    members = background() | {
+        "dam1": [doc("dam1", "Kessler Dam gives way after storm", "The Kessler Dam collapsed.", days=1)],
+        "dam2": [
+            doc("dam2", "Kessler Dam evacuees return home", "Kessler Dam residents returned.", days=1.2)
+        ],
+        "dam3": [doc("dam3", "Inquiry into Kessler Dam opens", "Engineers at the Kessler Dam.", days=4)],
+    }
+    sure = rule("rare_names", 0.5)
+    likely = replace(sure, trees=(replace(sure.trees[0], value=(0.0, -9.0, 2.0)),))  # p = 0.88 when linked
+    links = build_links(members)
+    assert [r.key for r in StoryLinker(links, timedelta(days=60), 10, likely).lists("dam1")] == [
+        "dam2",
+        "dam3",
+    ]
+    strict = replace(likely, far_threshold=0.95)
+    assert strict.bar(apart=False) == 0.5 and strict.bar(apart=True) == 0.95
+    # Within the day the pair is listed at 0.88; four days apart it needs 0.95.
+    assert [r.key for r in StoryLinker(links, timedelta(days=60), 10, strict).lists("dam1")] == ["dam2"]
+    assert StorylineModel.from_json(strict.to_json()) == strict

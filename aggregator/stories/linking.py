@@ -24,6 +24,7 @@ from .doc import ArticleDoc
 from .hygiene import FeedHygiene
 from .related import Related, RelatedIndex, RelatedParams, StoryProfile
 from .storylines import (
+    FAR_APART,
     Frequencies,
     Listable,
     StoryEvidence,
@@ -178,6 +179,11 @@ class StoryLinker(Generic[K]):
             found.append((other_key, features))
         return found
 
+    def apart(self, key: K, other: K) -> bool:
+        """Whether two stories are ``FAR_APART`` or more apart (then the model's far bar applies)."""
+        a, b = self._links[key].profile.time, self._links[other].profile.time
+        return a is not None and b is not None and abs(a - b) >= FAR_APART
+
     def _mutual(self, key: K, other: K) -> bool:
         """Whether each story is among the other's ``HUB_SIZE`` best candidates: stories of one storyline find each
         other, while a story that is one of many on a subject (a famous name, a country) is far down the other's list
@@ -197,7 +203,10 @@ class StoryLinker(Generic[K]):
                 for k, f in self.candidates(key)
                 if self._mutual(key, k) and not other_edition(evidence, self._links[k].evidence)
             ]
-            found = sorted((s for s in scored if s[0] >= model.threshold), key=lambda s: (-s[0], str(s[1])))
+            found = sorted(
+                (s for s in scored if s[0] >= model.bar(self.apart(key, s[1]))),
+                key=lambda s: (-s[0], str(s[1])),
+            )
             self._direct_cache[key] = found
         return found
 
@@ -214,7 +223,7 @@ class StoryLinker(Generic[K]):
                 if (
                     k != key
                     and k not in best
-                    and p * q >= self._model.threshold
+                    and p * q >= self._model.bar(self.apart(key, k))
                     and not other_edition(self._links[key].evidence, self._links[k].evidence)
                 ):
                     reached[k] = max(reached.get(k, 0.0), p * q)

@@ -27,6 +27,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
 from itertools import pairwise
@@ -317,6 +318,13 @@ class StorylineModel:
     trees: tuple[Tree, ...]
     threshold: float
     candidates: int = 30  # how many of the related index's best candidates are scored
+    # The bar for two stories ``FAR_APART`` or more apart, calibrated on such pairs alone: a name shared across
+    # days is more often another storyline than one shared within a day (None: ``threshold``).
+    far_threshold: float | None = None
+
+    def bar(self, apart: bool) -> float:
+        """The display threshold for a pair of stories, by whether they are ``FAR_APART`` or more apart."""
+        return max(self.threshold, self.far_threshold or 0.0) if apart else self.threshold
 
     def probability(self, features: Sequence[float]) -> float:
         z = self.init + self.learning_rate * sum(t.predict(features) for t in self.trees)
@@ -328,6 +336,7 @@ class StorylineModel:
             "init": self.init,
             "learning_rate": self.learning_rate,
             "threshold": self.threshold,
+            "far_threshold": self.far_threshold,
             "candidates": self.candidates,
             "trees": [
                 [list(t.feature), list(t.threshold), list(t.left), list(t.right), list(t.value)]
@@ -355,9 +364,11 @@ class StorylineModel:
             trees,
             float(data["threshold"]),
             int(data.get("candidates", 30)),
+            None if data.get("far_threshold") is None else float(data["far_threshold"]),
         )
 
 
+FAR_APART = timedelta(days=1)
 MODEL_FILE = "storyline_model.json"
 
 
