@@ -16,6 +16,7 @@ from aggregator.stories.storylines import (
     StorylineModel,
     Tree,
     default_model,
+    own_title,
     story_evidence,
 )
 from aggregator.stories.terms import stem
@@ -202,3 +203,22 @@ def test_stories_a_day_or_more_apart_need_the_far_bar() -> None:
     # Within the day the pair is listed at 0.88; four days apart it needs 0.95.
     assert [r.key for r in StoryLinker(links, timedelta(days=60), 10, strict).lists("dam1")] == ["dam2"]
     assert StorylineModel.from_json(strict.to_json()) == strict
+
+
+def test_an_outlets_own_label_in_titles_links_nothing() -> None:
+    assert own_title("GMA News COVID-19 Bulletin: IATF to meet again", "gmanews") == "IATF to meet again"
+    assert own_title("Kudlow warns of contraction | Fox News", "foxnews") == "Kudlow warns of contraction"
+    assert own_title("A Tale of Two Atoms | Cosmos: Possible Worlds", "natgeo") == (
+        "A Tale of Two Atoms | Cosmos: Possible Worlds"
+    )  # a series' segment stays: the labels make a show's episodes one storyline
+    assert own_title("Mail-in voting: Trump claims fraud", "mail") == "Mail-in voting: Trump claims fraud"
+
+    def bulletin(i: str, rest: str, days: float) -> ArticleDoc:
+        return replace(doc(i, f"GMA News COVID-19 Bulletin: {rest}", days=days), source="gmanews")
+
+    members = background() | {
+        "b1": [bulletin("b1", "Lipa City cases climb to 26", 1)],
+        "b2": [bulletin("b2", "IATF to meet again on quarantine rules", 2)],
+    }
+    linker = StoryLinker(build_links(members), timedelta(days=60), 10, rule("segment", 0.1))
+    assert linker.lists("b1") == [] and linker.lists("b2") == []

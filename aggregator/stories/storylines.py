@@ -123,6 +123,33 @@ def _segments(title: str) -> set[str]:
     return found
 
 
+MIN_BRAND = 5  # letters an outlet's key needs before a title part spelling it is taken for its label
+
+
+def own_title(title: str, outlet: str) -> str:
+    """``title`` without the parts that name its own outlet ("GMA News COVID-19 Bulletin: …", "… | Fox News"): an
+    outlet's label on its items says nothing about their storyline. Short keys ("cnn", "mail") are left alone, as
+    a title part may start with the same letters ("Mail-in voting: …")."""
+    key = outlet.casefold()
+    if len(key) < MIN_BRAND:
+        return title
+    parts = [p for p in _SEPARATOR.split(title) if p.strip()]
+    kept = [p for p in parts if not _spells(p, key)]
+    return " - ".join(kept) if kept and len(kept) < len(parts) else title
+
+
+def _spells(part: str, key: str) -> bool:
+    """Whether the first words of ``part`` spell ``key`` ("GMA News COVID-19 Bulletin" and "gmanews")."""
+    joined = ""
+    for word in _TOKEN.findall(part.casefold())[:4]:
+        joined += word
+        if joined == key:
+            return True
+        if not key.startswith(joined):
+            return False
+    return False
+
+
 def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -> StoryEvidence:
     names: set[str] = set()
     numbers: set[str] = set()
@@ -132,13 +159,14 @@ def story_evidence(docs: Sequence[ArticleDoc], listable: Listable = news_item) -
     title_numbers: set[str] = set()
     number_words: set[str] = set()
     for doc in docs:
-        lead = f"{doc.title}. {doc.summary[:600]}"
+        title = own_title(doc.title, doc.source)
+        lead = f"{title}. {doc.summary[:600]}"
         names.update(name_phrases(lead))
         numbers.update(n.replace(",", "") for n in _NUMBER.findall(lead))
-        title_terms.update(t for t in content_terms(doc.title) if len(t) > 2)
-        phrases.update(_phrases(doc.title))
-        segments.update(_segments(doc.title))
-        found, beside = _numbers_in(doc.title)
+        title_terms.update(t for t in content_terms(title) if len(t) > 2)
+        phrases.update(_phrases(title))
+        segments.update(_segments(title))
+        found, beside = _numbers_in(title)
         title_numbers.update(found)
         number_words.update(beside)
     return StoryEvidence(
