@@ -129,7 +129,11 @@ MIN_BRAND = 5  # letters an outlet's key needs before a title part spelling it i
 def own_title(title: str, outlet: str) -> str:
     """``title`` without the parts that name its own outlet ("GMA News COVID-19 Bulletin: …", "… | Fox News"): an
     outlet's label on its items says nothing about their storyline. Short keys ("cnn", "mail") are left alone, as
-    a title part may start with the same letters ("Mail-in voting: …")."""
+    a title part may start with the same letters ("Mail-in voting: …").
+
+    Feed hygiene's learned title segments are not used here: they are cut by how often a feed repeats them, which
+    would also take a show's own segment ("Cosmos: Possible Worlds"), one storyline by the labels, while a bulletin
+    an outlet runs a few times a week stays under that bar. The outlet's name tells the label apart."""
     key = outlet.casefold()
     if len(key) < MIN_BRAND:
         return title
